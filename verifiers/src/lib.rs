@@ -1,0 +1,18 @@
+//! `smelt-verifiers`: the extension point of smelt.
+//!
+//! A verifier takes a [`Sample`] (a problem, a model's completion and whatever ground truth the
+//! problem carries) and returns a [`Verdict`]: accept with evidence, or reject with a snake_case
+//! reason. When the verifier itself cannot run (a timeout, a crashed process) it returns a
+//! [`VerifyError`] instead; the pipeline counts those and never treats them as an accept.
+//!
+//! Writing a verifier needs only this crate: implement [`Verifier`] (one required method), or
+//! wrap a closure with [`from_fn`], and call [`assert_verifier_compliance`] in your tests.
+//! `SPEC.md` beside this crate states the contract in MUST/SHOULD terms.
+
+mod sample;
+mod verdict;
+mod verifier;
+
+pub use sample::{IoCase, Sample, TestSpec};
+pub use verdict::{Verdict, VerdictRecord, VerifyError};
+pub use verifier::{from_fn, run_verifier, FnVerifier, Verifier};
