@@ -1,0 +1,169 @@
+//! The `smelt` command. The only place that uses `anyhow` and turns errors into messages and
+//! exit codes.
+
+mod build;
+mod run;
+mod verify;
+
+use crate::registry::Registry;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes (README "Exit codes").
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "smelt", version, about = "Turn a local language model into verified training data")]
+struct Cli {
+    /// Log format for stderr.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// The pipeline config (TOML).
+    pub config: PathBuf,
+    /// Override a config value: `--set sampling.temperature=0.6` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Output directory (overrides `run.output`).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a pipeline config without loading a model.
+    Validate(ConfigArgs),
+    /// Generate, verify and write shards (resumes where a previous run stopped).
+    Run(run::RunArgs),
+    /// Print the exact prompt a problem gets.
+    Render {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Problem index within the source.
+        #[arg(long, default_value_t = 0)]
+        index: u64,
+        /// Source name (default: the first source).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Summarise a run's output: counts, acceptance, reasons, examples.
+    Inspect {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 3)]
+        examples: usize,
+    },
+    /// Verify a file of existing traces without a model; one JSON verdict line per input row.
+    Verify(verify::VerifyArgs),
+    /// Tools for verifier authors.
+    #[command(subcommand)]
+    Verifier(VerifierCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum VerifierCommand {
+    /// Run the external-verifier handshake and sample cases against a command.
+    Check {
+        /// The verifier command and its arguments (after `--`).
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// List the verifier kinds this binary knows.
+    List,
+}
+
+/// Runs the CLI with the built-in verifiers. Returns the exit code.
+pub fn main() -> i32 {
+    main_with(Registry::builtin())
+}
+
+/// Runs the CLI with a custom registry (a user-built `smelt` with extra verifiers).
+pub fn main_with(registry: Registry) -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Validate(args) => build::validate_cmd(&args, &registry),
+        Command::Run(args) => run::run_cmd(args, &registry, cli.log_format),
+        Command::Render {
+            config,
+            index,
+            source,
+        } => build::render_cmd(&config, index, source.as_deref(), &registry),
+        Command::Inspect {
+            dir,
+            json,
+            examples,
+        } => inspect_cmd(&dir, json, examples),
+        Command::Verify(args) => verify::verify_cmd(args, &registry),
+        Command::Verifier(VerifierCommand::Check { command }) => verify::check_cmd(&command),
+        Command::Verifier(VerifierCommand::List) => {
+            for kind in registry.kinds() {
+                println!("{kind}");
+            }
+            Ok(exit::OK)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return exit::OK;
+            }
+            eprintln!("error: {e:#}");
+            exit::FAILED
+        }
+    }
+}
+
+fn inspect_cmd(dir: &std::path::Path, json: bool, examples: usize) -> anyhow::Result<i32> {
+    let report = crate::inspect::inspect(dir, examples)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(exit::OK)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env(crate::env::LOG)
+        .unwrap_or_else(|_| EnvFilter::new("warn,smelt=info,smelt_verifiers=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+}

@@ -1,0 +1,81 @@
+//! Deterministic identities: of a sample (so a resumed run knows what is done) and of a run
+//! (so a resume with a changed config is refused instead of mixing two datasets).
+
+use crate::config::PipelineConfig;
+use crate::generate::Sampling;
+use crate::journal::Identity;
+use crate::problem::Problem;
+use sha2::{Digest, Sha256};
+
+/// The sampling parameters that change what a sample is (everything but the sample count:
+/// raising `samples_per_problem` adds samples without changing existing ones).
+pub fn sampling_fingerprint(s: &Sampling) -> String {
+    serde_json::json!({
+        "temperature": s.temperature,
+        "top_p": s.top_p,
+        "top_k": s.top_k,
+        "max_tokens": s.max_tokens,
+        "stop": s.stop,
+    })
+    .to_string()
+}
+
+/// The id of sample `sample_index` of `problem`: a hash of the problem (id and content), the
+/// template, the model and the sampling parameters. 32 hex characters.
+pub fn sample_id(
+    problem: &Problem,
+    template_hash: &str,
+    model_id: &str,
+    sampling_fingerprint: &str,
+    sample_index: u32,
+) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        problem.id.as_str(),
+        problem.text.as_str(),
+        problem.reference.as_deref().unwrap_or(""),
+        template_hash,
+        model_id,
+        sampling_fingerprint,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.update(sample_index.to_le_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// The identity a run's journal is stamped with.
+pub fn run_identity(config: &PipelineConfig, template_hashes: &[String], model_id: &str) -> Identity {
+    let sources: Vec<serde_json::Value> = config
+        .sources
+        .iter()
+        .zip(template_hashes)
+        .map(|(s, t)| {
+            let mut v = serde_json::to_value(s).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                // Limits and targets may change between runs without changing any sample.
+                o.remove("max_problems");
+                o.remove("target_accepted");
+                o.remove("template");
+                o.insert("template_hash".into(), t.clone().into());
+            }
+            v
+        })
+        .collect();
+    let samples = serde_json::json!({
+        "seed": config.run.seed,
+        "model": model_id,
+        "sampling": sampling_fingerprint(&config.sampling),
+        "sources": sources,
+    });
+    let verifiers = serde_json::to_string(&config.verifiers).unwrap_or_default();
+    Identity {
+        samples: hash(&samples.to_string()),
+        verifiers: hash(&format!("{verifiers}|{:?}", config.verify.mode)),
+    }
+}
+
+fn hash(s: &str) -> String {
+    hex::encode(&Sha256::digest(s.as_bytes())[..16])
+}

@@ -1,0 +1,93 @@
+//! The verifier registry: `type = "<kind>"` in `[[verifiers]]` → a constructed verifier.
+//!
+//! Built-in verifiers are registered by [`Registry::builtin`]; a user-built `smelt` binary adds
+//! its own with [`Registry::register`] and runs `smelt::cli::main_with(registry)`.
+
+use serde::de::DeserializeOwned;
+use smelt_verifiers::{Verifier, VerifyError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type CheckFn = dyn Fn(&toml::Table) -> Result<(), String> + Send + Sync;
+type BuildFn = dyn Fn(&toml::Table) -> Result<Arc<dyn Verifier>, String> + Send + Sync;
+
+struct Entry {
+    check: Box<CheckFn>,
+    build: Box<BuildFn>,
+}
+
+/// Known verifier kinds.
+#[derive(Default)]
+pub struct Registry {
+    kinds: BTreeMap<String, Entry>,
+}
+
+impl Registry {
+    /// An empty registry (no built-ins).
+    pub fn empty() -> Self {
+        Registry::default()
+    }
+
+    /// Registers `kind`: its options deserialize into `C` (pure: this is all `validate` does),
+    /// and `make` turns them into a verifier when the run starts.
+    pub fn register<C, V, F>(&mut self, kind: &str, make: F) -> &mut Self
+    where
+        C: DeserializeOwned + 'static,
+        V: Verifier + 'static,
+        F: Fn(C) -> Result<V, VerifyError> + Send + Sync + 'static,
+    {
+        let check = |table: &toml::Table| parse::<C>(table).map(drop);
+        let build = move |table: &toml::Table| {
+            let config = parse::<C>(table)?;
+            make(config)
+                .map(|v| Arc::new(v) as Arc<dyn Verifier>)
+                .map_err(|e| e.to_string())
+        };
+        self.kinds.insert(
+            kind.to_owned(),
+            Entry {
+                check: Box::new(check),
+                build: Box::new(build),
+            },
+        );
+        self
+    }
+
+    /// The registered kinds, sorted.
+    pub fn kinds(&self) -> impl Iterator<Item = &str> {
+        self.kinds.keys().map(String::as_str)
+    }
+
+    /// Checks a `[[verifiers]]` table without building anything.
+    pub fn check(&self, table: &toml::Table) -> Result<(), String> {
+        let (entry, options) = self.entry(table)?;
+        (entry.check)(&options)
+    }
+
+    /// Builds the verifier a `[[verifiers]]` table describes.
+    pub fn build(&self, table: &toml::Table) -> Result<Arc<dyn Verifier>, String> {
+        let (entry, options) = self.entry(table)?;
+        (entry.build)(&options)
+    }
+
+    fn entry(&self, table: &toml::Table) -> Result<(&Entry, toml::Table), String> {
+        let kind = match table.get("type") {
+            Some(toml::Value::String(kind)) => kind,
+            Some(_) => return Err("`type` must be a string".into()),
+            None => return Err("missing `type` (the verifier kind)".into()),
+        };
+        let entry = self.kinds.get(kind).ok_or_else(|| {
+            let known: Vec<&str> = self.kinds().collect();
+            format!("unknown verifier type `{kind}` (known: {})", known.join(", "))
+        })?;
+        let mut options = table.clone();
+        options.remove("type");
+        Ok((entry, options))
+    }
+}
+
+fn parse<C: DeserializeOwned>(table: &toml::Table) -> Result<C, String> {
+    toml::Value::Table(table.clone())
+        .try_into::<C>()
+        .map_err(|e| e.to_string().trim_end().to_owned())
+}

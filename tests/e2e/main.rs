@@ -1,0 +1,8 @@
+//! End-to-end tests: they run the real `smelt` binary on configs written to temp dirs.
+
+mod batch;
+mod common;
+mod engine;
+mod spine;
+#[path = "../support/tiny_model.rs"]
+mod tiny_model;
