@@ -9,10 +9,21 @@
 //! wrap a closure with [`from_fn`], and call [`assert_verifier_compliance`] in your tests.
 //! `SPEC.md` beside this crate states the contract in MUST/SHOULD terms.
 
+pub mod answer;
+mod compliance;
+mod expr;
+pub mod numbers;
 mod sample;
+pub mod steps;
 mod verdict;
 mod verifier;
 
 pub use sample::{IoCase, Sample, TestSpec};
 pub use verdict::{Verdict, VerdictRecord, VerifyError};
 pub use verifier::{from_fn, run_verifier, FnVerifier, Verifier};
+pub use answer::{extract_answer, AnswerConfig, AnswerVerifier};
+pub use compliance::{
+    assert_verifier_compliance, check_verifier_compliance, ComplianceOptions, ComplianceReport,
+    Expect,
+};
+pub use steps::{Rounding, StepsConfig, StepsReport, StepsVerifier};
