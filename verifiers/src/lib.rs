@@ -14,6 +14,8 @@ mod compliance;
 mod expr;
 pub mod numbers;
 mod sample;
+pub mod sandbox;
+mod semaphore;
 pub mod steps;
 mod verdict;
 mod verifier;
