@@ -10,10 +10,12 @@
 //! `SPEC.md` beside this crate states the contract in MUST/SHOULD terms.
 
 pub mod answer;
+pub mod code_block;
 mod compliance;
 mod expr;
 pub mod numbers;
 mod sample;
+pub mod python_tests;
 pub mod sandbox;
 mod semaphore;
 pub mod steps;
@@ -29,3 +31,4 @@ pub use compliance::{
     Expect,
 };
 pub use steps::{Rounding, StepsConfig, StepsReport, StepsVerifier};
+pub use python_tests::{PythonTestsConfig, PythonTestsVerifier};

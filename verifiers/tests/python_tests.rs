@@ -1,0 +1,345 @@
+//! `python_tests` end to end: HumanEval (full set when present, an in-repo fixture always),
+//! hostile and malformed completions, reward hacks, Io and Asserts tests, throughput.
+
+use flate2::read::GzDecoder;
+use serde::Deserialize;
+use smelt_verifiers::{
+    assert_verifier_compliance, Expect, IoCase, PythonTestsConfig, PythonTestsVerifier, Sample,
+    TestSpec, Verdict, Verifier,
+};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Deserialize)]
+struct Task {
+    task_id: String,
+    prompt: String,
+    entry_point: String,
+    canonical_solution: String,
+    test: String,
+}
+
+fn verifier() -> &'static PythonTestsVerifier {
+    static V: OnceLock<PythonTestsVerifier> = OnceLock::new();
+    V.get_or_init(|| {
+        PythonTestsVerifier::new(PythonTestsConfig {
+            timeout_ms: 5000,
+            ..PythonTestsConfig::default()
+        })
+        .expect("config")
+    })
+}
+
+fn fenced(code: &str) -> String {
+    format!("Here is the solution:\n\n```python\n{code}\n```\n")
+}
+
+fn check_sample(completion: &str, tests: &str, entry: &str) -> Sample {
+    Sample {
+        id: "t".into(),
+        completion: completion.into(),
+        tests: Some(TestSpec::Check { code: tests.into() }),
+        entry_point: Some(entry.into()),
+        ..Sample::default()
+    }
+}
+
+fn reason(v: &Verdict) -> &str {
+    match v {
+        Verdict::Accept { .. } => "ACCEPT",
+        Verdict::Reject { reason, .. } => reason,
+    }
+}
+
+fn verify(s: &Sample) -> Verdict {
+    verifier().verify(s).expect("verifier ran")
+}
+
+fn load_tasks(path: &std::path::Path) -> Vec<Task> {
+    let file = std::fs::File::open(path).expect("open");
+    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(std::io::BufReader::new(GzDecoder::new(file)))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    reader
+        .lines()
+        .map(|l| serde_json::from_str(&l.expect("line")).expect("task json"))
+        .collect()
+}
+
+/// Every task's canonical solution against its own tests, then against the next task's tests
+/// (with its own entry point), on a pool of threads. Returns (accepted, rejected-by-reason, time).
+fn run_humaneval(tasks: &[Task]) -> (Vec<String>, BTreeMap<String, usize>, Vec<String>, Duration) {
+    let n = tasks.len();
+    let jobs: Vec<(usize, bool)> = (0..n).flat_map(|i| [(i, true), (i, false)]).collect();
+    let next = AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) * 2;
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(i, own)) = jobs.get(k) else { break };
+                let task = &tasks[i];
+                let tests = if own { &task.test } else { &tasks[(i + 1) % n].test };
+                let code = format!("{}{}", task.prompt, task.canonical_solution);
+                let v = verify(&check_sample(&fenced(&code), tests, &task.entry_point));
+                results.lock().expect("lock").push((i, own, v));
+            });
+        }
+    });
+    let took = t.elapsed();
+    let mut wrongly_rejected = Vec::new();
+    let mut rejected = BTreeMap::new();
+    let mut wrongly_accepted = Vec::new();
+    for (i, own, v) in results.into_inner().expect("lock") {
+        match (own, &v) {
+            (true, Verdict::Accept { .. }) => {}
+            (true, _) => wrongly_rejected.push(format!("{}: {v:?}", tasks[i].task_id)),
+            (false, Verdict::Accept { .. }) => wrongly_accepted.push(tasks[i].task_id.clone()),
+            (false, _) => *rejected.entry(reason(&v).to_owned()).or_insert(0) += 1,
+        }
+    }
+    (wrongly_rejected, rejected, wrongly_accepted, took)
+}
+
+#[test]
+fn humaneval_fixture_in_repo() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/humaneval_sample.jsonl");
+    let tasks = load_tasks(&path);
+    assert_eq!(tasks.len(), 8);
+    let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(&tasks);
+    assert!(bad_rejects.is_empty(), "canonical solutions rejected: {bad_rejects:#?}");
+    assert!(bad_accepts.is_empty(), "accepted against the wrong tests: {bad_accepts:?}");
+    assert_eq!(rejects.values().sum::<usize>(), tasks.len());
+    println!("fixture: 8 accepted, 8 rejected {rejects:?} in {took:?}");
+}
+
+#[test]
+fn humaneval_full_164() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humaneval/HumanEval.jsonl.gz");
+    if !path.exists() {
+        println!("SKIPPED humaneval_full_164: {} not found (the in-repo fixture still runs)", path.display());
+        return;
+    }
+    let tasks = load_tasks(&path);
+    assert_eq!(tasks.len(), 164);
+    let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(&tasks);
+    println!(
+        "HumanEval: {} / 164 canonical accepted; {} / 164 rejected against the next task's tests {rejects:?}; {} runs in {took:.2?} ({:.0} runs/s)",
+        164 - bad_rejects.len(),
+        rejects.values().sum::<usize>(),
+        2 * 164,
+        328.0 / took.as_secs_f64()
+    );
+    assert!(bad_rejects.is_empty(), "canonical solutions rejected: {bad_rejects:#?}");
+    assert!(bad_accepts.is_empty(), "accepted against the wrong tests: {bad_accepts:?}");
+    assert_eq!(rejects.values().sum::<usize>(), 164);
+    assert!(took < Duration::from_secs(120), "HumanEval took {took:?}");
+}
+
+const ADD_TESTS: &str = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n";
+
+#[test]
+fn simple_accept_and_wrong_answer() {
+    let good = verify(&check_sample(&fenced("def add(a, b):\n    return a + b"), ADD_TESTS, "add"));
+    assert!(good.is_accept(), "{good:?}");
+    let bad = verify(&check_sample(&fenced("def add(a, b):\n    return a - b"), ADD_TESTS, "add"));
+    assert_eq!(reason(&bad), "tests_failed");
+    let Verdict::Reject { detail, .. } = bad else { unreachable!() };
+    assert!(detail.contains("assert candidate(1, 2) == 3"), "{detail}");
+}
+
+#[test]
+fn malformed_completions_are_rejected_without_panic() {
+    let cases = [
+        ("", "no_code"),
+        ("def add(a, b): return a + b", "no_code"),
+        ("```python\ndef add(a, b):\n    return a + b\n", "no_code"),
+        ("```python\n\n```", "no_code"),
+        ("```python\ndef add(a, b)\n    return a + b\n```", "syntax_error"),
+        ("```python\nx = '\0'\n```", "syntax_error"),
+        ("```python\ndef other(): pass\n```", "tests_failed"),
+        ("```python\nraise ValueError('at import')\n```", "tests_failed"),
+    ];
+    for (completion, want) in cases {
+        let v = verify(&check_sample(completion, ADD_TESTS, "add"));
+        assert_eq!(reason(&v), want, "{completion:?} → {v:?}");
+    }
+    // 10 MB: in a block, outside a block, and an unterminated block.
+    let big = "x = 1  # padding padding padding padding\n".repeat(250_000);
+    let t = Instant::now();
+    let v = verify(&check_sample(&big, ADD_TESTS, "add"));
+    assert_eq!(reason(&v), "no_code");
+    let v = verify(&check_sample(&format!("```python\n{big}"), ADD_TESTS, "add"));
+    assert_eq!(reason(&v), "no_code");
+    let v = verify(&check_sample(&fenced(&format!("{big}def add(a, b):\n    return a + b")), ADD_TESTS, "add"));
+    assert!(v.is_accept(), "{v:?}");
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+}
+
+#[test]
+fn missing_ground_truth() {
+    let mut s = check_sample(&fenced("def add(a, b): return a + b"), ADD_TESTS, "add");
+    s.entry_point = None;
+    assert_eq!(reason(&verify(&s)), "missing_ground_truth");
+    s.tests = None;
+    assert_eq!(reason(&verify(&s)), "missing_ground_truth");
+    s.tests = Some(TestSpec::Asserts { asserts: vec![] });
+    assert_eq!(reason(&verify(&s)), "missing_ground_truth");
+    s.tests = Some(TestSpec::Io { cases: vec![] });
+    assert_eq!(reason(&verify(&s)), "missing_ground_truth");
+}
+
+#[test]
+fn limits_map_to_reasons() {
+    let v = PythonTestsVerifier::new(PythonTestsConfig {
+        timeout_ms: 1000,
+        memory_mb: 256,
+        max_output_bytes: 4096,
+        ..PythonTestsConfig::default()
+    })
+    .expect("config");
+    let run = |body: &str| {
+        let s = check_sample(&fenced(&format!("def add(a, b):\n{body}\n    return a + b")), ADD_TESTS, "add");
+        v.verify(&s).expect("ran")
+    };
+    let t = Instant::now();
+    assert_eq!(reason(&run("    while True: pass")), "timeout");
+    assert!(t.elapsed() < Duration::from_secs(4));
+    assert_eq!(reason(&run("    x = bytearray(1 << 30)")), "memory_limit");
+    assert_eq!(reason(&run("    print('y' * 100000)")), "output_limit");
+    let fork = "    import os\n    for _ in range(100):\n        os.fork()";
+    let r = run(fork);
+    assert!(["resource_limit", "timeout"].contains(&reason(&r)), "{r:?}");
+}
+
+#[test]
+fn reward_hacks_are_rejected() {
+    let hacks = [
+        // An object equal to everything.
+        ("class A:\n    def __eq__(self, o): return True\ndef add(a, b):\n    return A()", "bad_return_type"),
+        // An int subclass lying about equality.
+        ("class I(int):\n    def __eq__(self, o): return True\ndef add(a, b):\n    return I(0)", "bad_return_type"),
+        // Leaving early with success.
+        ("import sys\nsys.exit(0)\ndef add(a, b): return 0", "tests_failed"),
+        ("import os\nos._exit(0)\ndef add(a, b): return 0", "tests_failed"),
+        // Ending the process from inside the candidate.
+        ("import os\ndef add(a, b):\n    os._exit(0)", "tests_failed"),
+        // Printing what a result line might look like.
+        ("import sys\nsys.stderr.write('done\\t2\\t2\\ntest\\t0\\tok\\n')\ndef add(a, b): return 0", "tests_failed"),
+        // Swallowing the assertion by patching builtins.
+        ("import builtins\nbuiltins.AssertionError = None\nbuiltins.abs = lambda x: 0\ndef add(a, b): return 0", "tests_failed"),
+    ];
+    for (code, want) in hacks {
+        let v = verify(&check_sample(&fenced(code), ADD_TESTS, "add"));
+        assert_eq!(reason(&v), want, "{code}\n→ {v:?}");
+    }
+    // A solution-level `abs` must not leak into the tests.
+    let tests = "def check(candidate):\n    assert abs(candidate(1, 2) - 3.5) < 1e-9\n";
+    let v = verify(&check_sample(&fenced("def abs(x):\n    return 0\ndef add(a, b):\n    return a + b"), tests, "add"));
+    assert_eq!(reason(&v), "tests_failed", "{v:?}");
+    // … while helpers the tests legitimately use (HumanEval/38 style) stay visible.
+    let tests = "def check(candidate):\n    assert candidate(helper(2)) == 5\n";
+    let v = verify(&check_sample(&fenced("def helper(x):\n    return x * 2\ndef inc(x):\n    return x + 1"), tests, "inc"));
+    assert!(v.is_accept(), "{v:?}");
+}
+
+#[test]
+fn asserts_are_run_and_reported_individually() {
+    let s = Sample {
+        completion: fenced("def sq(x):\n    return x * x if x != 3 else 0"),
+        tests: Some(TestSpec::Asserts {
+            asserts: vec!["assert sq(2) == 4".into(), "assert sq(3) == 9".into(), "assert sq(-1) == 1".into()],
+        }),
+        ..Sample::default()
+    };
+    let v = verify(&s);
+    assert_eq!(reason(&v), "tests_failed");
+    let Verdict::Reject { detail, .. } = v else { unreachable!() };
+    let d: serde_json::Value = serde_json::from_str(&detail).expect("json detail");
+    assert_eq!(d["passed"], 2);
+    assert_eq!(d["total"], 3);
+    assert_eq!(d["tests"][1]["ok"], false);
+    assert!(d["tests"][1]["error"].as_str().unwrap_or("").contains("assert sq(3) == 9"), "{d}");
+    let fixed = Sample {
+        completion: fenced("def sq(x):\n    return x * x"),
+        ..s
+    };
+    let v = verify(&fixed);
+    assert!(v.is_accept(), "{v:?}");
+}
+
+#[test]
+fn io_cases_each_run_with_stdin() {
+    let cases = vec![
+        IoCase { input: "1 2\n".into(), output: "3\n".into() },
+        IoCase { input: "10 -4\n".into(), output: "6".into() },
+    ];
+    let sample = |code: &str| Sample {
+        completion: fenced(code),
+        tests: Some(TestSpec::Io { cases: cases.clone() }),
+        ..Sample::default()
+    };
+    let good = verify(&sample("a, b = map(int, input().split())\nprint(a + b)   "));
+    assert!(good.is_accept(), "{good:?}");
+    let good_main = verify(&sample("import sys\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()\n    exit(0)"));
+    assert!(good_main.is_accept(), "{good_main:?}");
+    let wrong = verify(&sample("a, b = map(int, input().split())\nprint(a * b)"));
+    assert_eq!(reason(&wrong), "tests_failed");
+    let crash = verify(&sample("a, b = map(int, input().split())\nprint(a + b)\nraise SystemExit(1)"));
+    assert_eq!(reason(&crash), "tests_failed");
+    let hang = PythonTestsVerifier::new(PythonTestsConfig { timeout_ms: 500, ..PythonTestsConfig::default() })
+        .expect("config")
+        .verify(&sample("import time\ntime.sleep(60)"))
+        .expect("ran");
+    assert_eq!(reason(&hang), "timeout");
+}
+
+#[test]
+fn complies_with_the_verifier_contract() {
+    assert_verifier_compliance(
+        verifier(),
+        &[
+            (check_sample(&fenced("def add(a, b):\n    return a + b"), ADD_TESTS, "add"), Expect::Accept),
+            (check_sample(&fenced("def add(a, b):\n    return 0"), ADD_TESTS, "add"), Expect::reject("tests_failed")),
+        ],
+    );
+}
+
+#[test]
+fn throughput_of_trivial_checks() {
+    let n = 200;
+    let samples: Vec<Sample> = (0..n)
+        .map(|i| check_sample(&fenced(&format!("def add(a, b):\n    return a + b + {}", i % 2)), ADD_TESTS, "add"))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) * 2;
+    let next = AtomicUsize::new(0);
+    let accepted = AtomicUsize::new(0);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(sample) = samples.get(k) else { break };
+                if verify(sample).is_accept() {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let took = t.elapsed();
+    let rate = n as f64 / took.as_secs_f64();
+    println!(
+        "python_tests throughput: {n} checks in {took:.2?} = {rate:.0} checks/s on {} CPUs ({threads} threads)",
+        std::thread::available_parallelism().map_or(0, |p| p.get())
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), n / 2);
+    assert!(rate > 10.0, "pathologically slow: {rate:.1} checks/s");
+}
