@@ -36,7 +36,6 @@ use serde::Deserialize;
 use spawn::{Child, Plan, SpawnError};
 use std::collections::BTreeSet;
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -201,6 +200,19 @@ impl From<SandboxError> for VerifyError {
     }
 }
 
+/// Why one attempt at a run did not produce output.
+enum Attempt {
+    Failed(SandboxError),
+    /// Namespaces turned out to be unavailable; retry without them.
+    NoNamespaces,
+}
+
+impl From<SandboxError> for Attempt {
+    fn from(e: SandboxError) -> Self {
+        Attempt::Failed(e)
+    }
+}
+
 fn io_err(what: &str, e: std::io::Error) -> SandboxError {
     SandboxError::Io(format!("{what}: {e}"))
 }
@@ -307,19 +319,39 @@ impl SandboxPool {
         } else {
             None
         };
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let workdir = st.base.path().join(format!("run-{n}"));
-        std::fs::create_dir(&workdir).map_err(|e| io_err("work dir", e))?;
-        let result = self.run_in(st, spec, &workdir, uid.as_ref().map(|u| u.0));
-        if let Some(u) = &uid {
-            if !self.namespaces_ok.load(Ordering::Relaxed) {
-                spawn::kill_all_of_uid(u.0);
+        let uid = uid.as_ref().map(|u| u.0);
+        loop {
+            let ns = self.namespaces_ok.load(Ordering::Relaxed);
+            // With namespaces every run mounts its own tmpfs on one shared, empty mount point
+            // (the mounts live in per-run mount namespaces); without, each run gets a fresh
+            // directory on disk.
+            let workdir = if ns {
+                st.base.path().join("work")
+            } else {
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                let dir = st.base.path().join(format!("run-{n}"));
+                std::fs::create_dir(&dir).map_err(|e| io_err("work dir", e))?;
+                dir
+            };
+            let result = self.run_in(st, spec, &workdir, uid, ns);
+            if !ns {
+                if let Some(u) = uid {
+                    // setsid escapes are not in the process group; the uid is ours alone.
+                    spawn::kill_all_of_uid(u);
+                }
+                if let Err(e) = std::fs::remove_dir_all(&workdir) {
+                    tracing::warn!(dir = %workdir.display(), "could not remove sandbox work dir: {e}");
+                }
+            }
+            match result {
+                Ok(out) => return Ok(out),
+                Err(Attempt::Failed(e)) => return Err(e),
+                Err(Attempt::NoNamespaces) if ns => continue, // retry without
+                Err(Attempt::NoNamespaces) => {
+                    return Err(SandboxError::Spawn("namespaces unavailable".into()))
+                }
             }
         }
-        if let Err(e) = std::fs::remove_dir_all(&workdir) {
-            tracing::warn!(dir = %workdir.display(), "could not remove sandbox work dir: {e}");
-        }
-        result
     }
 
     fn run_in(
@@ -328,10 +360,11 @@ impl SandboxPool {
         spec: &RunSpec,
         workdir: &Path,
         uid: Option<u32>,
-    ) -> Result<RunOutput, SandboxError> {
+        ns: bool,
+    ) -> Result<RunOutput, Attempt> {
         for (name, _) in &spec.files {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                return Err(SandboxError::Config(format!("bad file name {name:?}")));
+                return Err(SandboxError::Config(format!("bad file name {name:?}")).into());
             }
         }
         let mut env: Vec<(String, String)> = vec![
@@ -350,12 +383,16 @@ impl SandboxPool {
             .find(|(k, _)| k == "PATH")
             .map_or(DEFAULT_PATH, |(_, v)| v.as_str());
         let program = resolve_program(&spec.program, path_var)?;
-        if let Some(u) = uid {
-            chown(workdir, u)?;
+        if !ns {
+            if let Some(u) = uid {
+                chown(workdir, u)?;
+            }
+            std::fs::set_permissions(workdir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| io_err("work dir", e))?;
+            for (name, data) in &spec.files {
+                std::fs::write(workdir.join(name), data).map_err(|e| io_err("write input file", e))?;
+            }
         }
-        std::fs::set_permissions(workdir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| io_err("work dir", e))?;
-
         let ruleset = match st.landlock_abi {
             Some(abi) => Some(self.ruleset(st, abi, &program)?),
             None => None,
@@ -364,7 +401,9 @@ impl SandboxPool {
         let (stdout_r, stdout_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
         let (stderr_r, stderr_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
         let l = &spec.limits;
-        let mut plan = Plan {
+        let owner = uid.unwrap_or_else(|| nix::unistd::geteuid().as_raw());
+        let group = uid.unwrap_or_else(|| nix::unistd::getegid().as_raw());
+        let plan = Plan {
             path: cstring(program.as_os_str().as_encoded_bytes())?,
             argv: std::iter::once(spec.program.as_str())
                 .chain(spec.args.iter().map(String::as_str))
@@ -376,14 +415,32 @@ impl SandboxPool {
                 .collect::<Result<_, _>>()?,
             cwd: Some(cstring(workdir.as_os_str().as_encoded_bytes())?),
             stdio: [stdin_r.as_raw_fd(), stdout_w.as_raw_fd(), stderr_w.as_raw_fd()],
-            userns_maps: None,
+            userns_maps: (ns && !st.root).then(|| {
+                (
+                    format!("{owner} {owner} 1\n").into_bytes(),
+                    format!("{group} {group} 1\n").into_bytes(),
+                )
+            }),
             new_session: true,
-            tmpfs: None,
-            files: spec
-                .files
-                .iter()
-                .map(|(n, d)| Ok((cstring(n.as_bytes())?, d.as_slice())))
-                .collect::<Result<_, SandboxError>>()?,
+            tmpfs: if ns {
+                Some(cstring(
+                    format!(
+                        "size={}k,nr_inodes=4096,mode=0700,uid={owner},gid={group}",
+                        self.cfg.disk_mb * 1024
+                    )
+                    .as_bytes(),
+                )?)
+            } else {
+                None
+            },
+            files: if ns {
+                spec.files
+                    .iter()
+                    .map(|(n, d)| Ok((cstring(n.as_bytes())?, d.as_slice())))
+                    .collect::<Result<_, SandboxError>>()?
+            } else {
+                Vec::new()
+            },
             rlimits: vec![
                 (libc::RLIMIT_CPU, l.cpu_secs.max(1)),
                 (libc::RLIMIT_AS, l.memory_bytes),
@@ -400,66 +457,36 @@ impl SandboxPool {
             seccomp: st.seccomp.as_deref(),
             pdeathsig: true,
         };
-        let child = self.spawn_run(st, &mut plan, workdir, uid)?;
-        drop((stdin_r, stdout_w, stderr_w, ruleset));
-        Ok(supervise(child, stdin_w, stdout_r, stderr_r, &spec.stdin, l))
-    }
-
-    /// Spawns with namespaces (tmpfs work dir, files written by the child) or, when they are
-    /// unavailable, without (files written here).
-    fn spawn_run(
-        &self,
-        st: &PoolState,
-        plan: &mut Plan<'_>,
-        workdir: &Path,
-        uid: Option<u32>,
-    ) -> Result<Child, SandboxError> {
-        if self.namespaces_ok.load(Ordering::Relaxed) {
-            let owner = uid.unwrap_or_else(|| nix::unistd::geteuid().as_raw());
-            let group = uid.unwrap_or_else(|| nix::unistd::getegid().as_raw());
-            plan.tmpfs = Some(cstring(
-                format!(
-                    "size={}k,nr_inodes=4096,mode=0700,uid={owner},gid={group}",
-                    self.cfg.disk_mb * 1024
-                )
-                .as_bytes(),
-            )?);
-            let mut flags = libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWNS;
+        let mut flags = 0;
+        if ns {
+            flags = libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWNS;
             if !st.root {
                 flags |= libc::CLONE_NEWUSER;
-                plan.userns_maps = Some((
-                    format!("{owner} {owner} 1\n").into_bytes(),
-                    format!("{group} {group} 1\n").into_bytes(),
-                ));
             }
-            match spawn::spawn(plan, flags) {
-                Ok(c) => return Ok(c),
-                Err(SpawnError::Clone(e))
-                    if matches!(e, libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS) =>
-                {
-                    if self.cfg.require_all_layers {
-                        return Err(SandboxError::Config(format!(
-                            "namespaces unavailable ({}) and require_all_layers is set",
-                            std::io::Error::from_raw_os_error(e)
-                        )));
-                    }
-                    if self.namespaces_ok.swap(false, Ordering::Relaxed) {
-                        tracing::warn!(
-                            "sandbox: cannot create namespaces ({}); continuing without PID/network/mount isolation",
-                            std::io::Error::from_raw_os_error(e)
-                        );
-                    }
+        }
+        let child = match spawn::spawn(&plan, flags) {
+            Ok(c) => c,
+            Err(SpawnError::Clone(e))
+                if ns && matches!(e, libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS) =>
+            {
+                let why = std::io::Error::from_raw_os_error(e);
+                if self.cfg.require_all_layers {
+                    return Err(SandboxError::Config(format!(
+                        "namespaces unavailable ({why}) and require_all_layers is set"
+                    ))
+                    .into());
                 }
-                Err(e) => return Err(SandboxError::Spawn(e.to_string())),
+                if self.namespaces_ok.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "sandbox: cannot create namespaces ({why}); continuing without PID/network/mount isolation"
+                    );
+                }
+                return Err(Attempt::NoNamespaces);
             }
-        }
-        plan.tmpfs = None;
-        plan.userns_maps = None;
-        for (name, data) in &plan.files {
-            let p = workdir.join(std::ffi::OsStr::from_bytes(name.as_bytes()));
-            std::fs::write(&p, data).map_err(|e| io_err("write input file", e))?;
-        }
-        spawn::spawn(plan, 0).map_err(|e| SandboxError::Spawn(e.to_string()))
+            Err(e) => return Err(SandboxError::Spawn(e.to_string()).into()),
+        };
+        drop((stdin_r, stdout_w, stderr_w, ruleset));
+        Ok(supervise(child, stdin_w, stdout_r, stderr_r, &spec.stdin, l))
     }
 
     fn ruleset(&self, st: &PoolState, abi: u32, program: &Path) -> Result<landlock::Ruleset, SandboxError> {
@@ -498,6 +525,8 @@ impl PoolState {
         // Others may traverse (to reach their own run dir) but not list.
         std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o711))
             .map_err(|e| io_err("sandbox base dir", e))?;
+        // The shared tmpfs mount point of namespaced runs; it stays empty on the host.
+        std::fs::create_dir(base.path().join("work")).map_err(|e| io_err("sandbox mount point", e))?;
         let landlock_abi = if cfg.landlock { landlock::abi() } else { None };
         if cfg.landlock && landlock_abi.is_none() {
             if cfg.require_all_layers {

@@ -518,10 +518,13 @@ pub(super) fn kill_all_of_uid(uid: u32) {
             if libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0 {
                 libc::_exit(1);
             }
-            for _ in 0..1000 {
+            // kill(-1) signals every process of this uid at once, and a process with a pending
+            // SIGKILL cannot complete a fork; a few rounds cover forks already past that check.
+            for _ in 0..3 {
                 if libc::kill(-1, libc::SIGKILL) != 0 {
-                    break; // ESRCH: nobody left
+                    break; // ESRCH: no process visible at all
                 }
+                libc::sched_yield();
             }
             libc::_exit(0)
         }
