@@ -12,6 +12,7 @@
 pub mod answer;
 pub mod code_block;
 mod compliance;
+pub mod external;
 mod expr;
 pub mod numbers;
 mod sample;
@@ -32,3 +33,4 @@ pub use compliance::{
 };
 pub use steps::{Rounding, StepsConfig, StepsReport, StepsVerifier};
 pub use python_tests::{PythonTestsConfig, PythonTestsVerifier};
+pub use external::{ExternalConfig, ExternalVerifier};
