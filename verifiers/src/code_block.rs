@@ -58,8 +58,15 @@ pub fn extract_code(text: &str, tags: &[String], allow_untagged: bool) -> Extrac
         let Some((fence, info)) = fence_of(line) else {
             continue;
         };
-        let tag = info.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        let tag = tag.trim_start_matches('{').trim_start_matches('.').to_owned();
+        let tag = info
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let tag = tag
+            .trim_start_matches('{')
+            .trim_start_matches('.')
+            .to_owned();
         let mut code = String::new();
         let mut closed = false;
         for (_, raw) in lines.by_ref() {
@@ -119,31 +126,58 @@ mod tests {
 
     #[test]
     fn tagged_beats_untagged_and_untagged_is_a_fallback() {
-        assert_eq!(found("```\nu = 1\n```\n```Python\nt = 1\n```\n```\nu = 2\n```"), "t = 1\n");
+        assert_eq!(
+            found("```\nu = 1\n```\n```Python\nt = 1\n```\n```\nu = 2\n```"),
+            "t = 1\n"
+        );
         assert_eq!(found("```\nu = 1\n```"), "u = 1\n");
-        assert_eq!(extract_code("```\nu = 1\n```", &tags(), false), Extracted::NoBlock);
-        assert_eq!(extract_code("```rust\nfn main(){}\n```", &tags(), true), Extracted::NoBlock);
+        assert_eq!(
+            extract_code("```\nu = 1\n```", &tags(), false),
+            Extracted::NoBlock
+        );
+        assert_eq!(
+            extract_code("```rust\nfn main(){}\n```", &tags(), true),
+            Extracted::NoBlock
+        );
     }
 
     #[test]
     fn unterminated_fence_is_reported_even_after_a_good_block() {
         let s = "```python\nok = 1\n```\nand more:\n```python\ndef f(:\n";
-        assert_eq!(extract_code(s, &tags(), true), Extracted::Unterminated { line: 5 });
-        assert_eq!(extract_code("```python", &tags(), true), Extracted::Unterminated { line: 1 });
+        assert_eq!(
+            extract_code(s, &tags(), true),
+            Extracted::Unterminated { line: 5 }
+        );
+        assert_eq!(
+            extract_code("```python", &tags(), true),
+            Extracted::Unterminated { line: 1 }
+        );
     }
 
     #[test]
     fn indentation_crlf_tildes_and_long_fences() {
-        assert_eq!(found("1. code:\n   ```python\r\n   def f():\r\n       return 1\r\n   ```\r\n"), "def f():\n    return 1\n");
+        assert_eq!(
+            found("1. code:\n   ```python\r\n   def f():\r\n       return 1\r\n   ```\r\n"),
+            "def f():\n    return 1\n"
+        );
         assert_eq!(found("~~~python\nx = '```'\n~~~"), "x = '```'\n");
-        assert_eq!(found("````python\n```\nstill code\n````"), "```\nstill code\n");
+        assert_eq!(
+            found("````python\n```\nstill code\n````"),
+            "```\nstill code\n"
+        );
     }
 
     #[test]
     fn no_fence_no_block_and_inline_code_is_not_a_fence() {
-        assert_eq!(extract_code("def f(): return 1", &tags(), true), Extracted::NoBlock);
+        assert_eq!(
+            extract_code("def f(): return 1", &tags(), true),
+            Extracted::NoBlock
+        );
         assert_eq!(extract_code("", &tags(), true), Extracted::NoBlock);
-        assert_eq!(extract_code("use ```x``` here", &tags(), true), Extracted::NoBlock);
+        assert_eq!(
+            extract_code("use ```x``` here", &tags(), true),
+            Extracted::NoBlock
+        );
     }
 
     #[test]

@@ -227,7 +227,9 @@ impl PythonTestsVerifier {
                 }
                 reject => {
                     let why = match &reject {
-                        Verdict::Reject { reason, detail } => format!("{reason}: {}", head(detail, 300)),
+                        Verdict::Reject { reason, detail } => {
+                            format!("{reason}: {}", head(detail, 300))
+                        }
                         Verdict::Accept { .. } => String::new(),
                     };
                     results.push(json!({"case": i, "ok": false, "error": why}));
@@ -259,7 +261,10 @@ impl PythonTestsVerifier {
 impl Verifier for PythonTestsVerifier {
     fn verify(&self, sample: &Sample) -> Result<Verdict, VerifyError> {
         let Some(tests) = &sample.tests else {
-            return Ok(Verdict::reject("missing_ground_truth", "the sample has no tests"));
+            return Ok(Verdict::reject(
+                "missing_ground_truth",
+                "the sample has no tests",
+            ));
         };
         let empty = match tests {
             TestSpec::Check { code } => code.trim().is_empty(),
@@ -267,11 +272,20 @@ impl Verifier for PythonTestsVerifier {
             TestSpec::Io { cases } => cases.is_empty(),
         };
         if empty {
-            return Ok(Verdict::reject("missing_ground_truth", "the sample's tests are empty"));
+            return Ok(Verdict::reject(
+                "missing_ground_truth",
+                "the sample's tests are empty",
+            ));
         }
-        let code = match extract_code(&sample.completion, &self.cfg.language_tags, self.cfg.allow_untagged) {
+        let code = match extract_code(
+            &sample.completion,
+            &self.cfg.language_tags,
+            self.cfg.allow_untagged,
+        ) {
             Extracted::Found { code, .. } if !code.trim().is_empty() => code,
-            Extracted::Found { .. } => return Ok(Verdict::reject("no_code", "the code block is empty")),
+            Extracted::Found { .. } => {
+                return Ok(Verdict::reject("no_code", "the code block is empty"))
+            }
             Extracted::NoBlock => {
                 return Ok(Verdict::reject(
                     "no_code",
@@ -333,10 +347,18 @@ impl Exc {
 
     /// A limit-related reason for this exception, if it is one.
     fn limit_reason(&self) -> Option<&'static str> {
-        const RESOURCE_ERRNOS: [&str; 5] = ["[Errno 11]", "[Errno 23]", "[Errno 24]", "[Errno 27]", "[Errno 28]"];
+        const RESOURCE_ERRNOS: [&str; 5] = [
+            "[Errno 11]",
+            "[Errno 23]",
+            "[Errno 24]",
+            "[Errno 27]",
+            "[Errno 28]",
+        ];
         if self.ty == "MemoryError" {
             Some("memory_limit")
-        } else if self.ty == "BlockingIOError" || RESOURCE_ERRNOS.iter().any(|e| self.msg.starts_with(e)) {
+        } else if self.ty == "BlockingIOError"
+            || RESOURCE_ERRNOS.iter().any(|e| self.msg.starts_with(e))
+        {
             Some("resource_limit")
         } else {
             None
@@ -382,7 +404,8 @@ impl Report {
                 "bad_return" => r.bad_return = Some(f(1)),
                 "test" => {
                     let i = f(1).parse().unwrap_or(usize::MAX);
-                    let exc = (f(2) != "ok").then(|| Exc::from_fields(fields.get(3..).unwrap_or(&[])));
+                    let exc =
+                        (f(2) != "ok").then(|| Exc::from_fields(fields.get(3..).unwrap_or(&[])));
                     r.tests.push((i, exc));
                 }
                 "done" => {
@@ -456,28 +479,43 @@ fn judge(out: &RunOutput, r: &Report, expected: usize, io: bool) -> Verdict {
     if let Some(ty) = &r.bad_return {
         return Verdict::reject(
             "bad_return_type",
-            detail(&format!("a solution function returned a {ty}; only plain builtin values count")),
+            detail(&format!(
+                "a solution function returned a {ty}; only plain builtin values count"
+            )),
         );
     }
     if let Some(e) = &r.load_error {
-        return Verdict::reject("tests_failed", detail(&format!("the solution raised while loading: {}", e.text())));
+        return Verdict::reject(
+            "tests_failed",
+            detail(&format!("the solution raised while loading: {}", e.text())),
+        );
     }
     if let Some(m) = &r.missing {
         return Verdict::reject("tests_failed", detail(m));
     }
     if let Some(e) = &r.test_error {
-        return Verdict::reject("tests_failed", detail(&format!("the tests could not run: {}", e.text())));
+        return Verdict::reject(
+            "tests_failed",
+            detail(&format!("the tests could not run: {}", e.text())),
+        );
     }
     let failed = r.tests.iter().filter(|t| t.1.is_some()).count();
     if failed > 0 {
-        return Verdict::reject("tests_failed", detail(&format!("{failed} of {expected} failed")));
+        return Verdict::reject(
+            "tests_failed",
+            detail(&format!("{failed} of {expected} failed")),
+        );
     }
     let test_lines = if io { 0 } else { expected };
     let complete = r.done == Some((expected, expected)) && r.tests.len() == test_lines;
     if !complete || out.status != ExitStatus::Exited(0) {
         let why = match out.status {
-            ExitStatus::Signaled(s) => format!("the process was killed by signal {s} before finishing"),
-            ExitStatus::Exited(c) if c != 0 => format!("the process exited with status {c} before finishing"),
+            ExitStatus::Signaled(s) => {
+                format!("the process was killed by signal {s} before finishing")
+            }
+            ExitStatus::Exited(c) if c != 0 => {
+                format!("the process exited with status {c} before finishing")
+            }
             ExitStatus::Exited(_) => "the run ended without a complete report".to_owned(),
         };
         if r.other_stderr.contains("MemoryError") {
@@ -512,7 +550,9 @@ fn py_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }

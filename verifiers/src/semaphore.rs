@@ -32,10 +32,7 @@ impl Semaphore {
     pub(crate) fn acquire(&self) -> Permit<'_> {
         let mut free = self.lock();
         while *free == 0 {
-            free = self
-                .cond
-                .wait(free)
-                .unwrap_or_else(PoisonError::into_inner);
+            free = self.cond.wait(free).unwrap_or_else(PoisonError::into_inner);
         }
         *free -= 1;
         Permit { sem: self }
@@ -76,6 +73,9 @@ mod tests {
             t.join().expect("thread");
         }
         assert!(peak.load(Ordering::SeqCst) <= 3);
-        assert!(peak.load(Ordering::SeqCst) >= 2, "permits were never shared");
+        assert!(
+            peak.load(Ordering::SeqCst) >= 2,
+            "permits were never shared"
+        );
     }
 }

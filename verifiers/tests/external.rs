@@ -2,7 +2,9 @@
 //! exits, hangs, floods of stderr), restarts, concurrency with bounded in-flight, conformance.
 
 use smelt_verifiers::external::{check_conformance, default_conformance_cases, ConformanceCase};
-use smelt_verifiers::{run_verifier, ExternalConfig, ExternalVerifier, Sample, Verdict, Verifier, VerifyError};
+use smelt_verifiers::{
+    run_verifier, ExternalConfig, ExternalVerifier, Sample, Verdict, Verifier, VerifyError,
+};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -16,7 +18,10 @@ fn example() -> Vec<String> {
 
 /// A Python verifier from source; the file lives as long as the returned guard.
 fn script(src: &str) -> (tempfile::TempPath, Vec<String>) {
-    let file = tempfile::Builder::new().suffix(".py").tempfile().expect("temp file");
+    let file = tempfile::Builder::new()
+        .suffix(".py")
+        .tempfile()
+        .expect("temp file");
     std::fs::write(file.path(), src).expect("write script");
     let path = file.into_temp_path();
     let cmd = vec![PY.into(), "-u".into(), path.display().to_string()];
@@ -67,7 +72,11 @@ fn processes_with(mark: &str) -> usize {
     std::fs::read_dir("/proc")
         .map(|d| {
             d.flatten()
-                .filter(|e| e.file_name().to_str().is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit())))
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                })
                 .filter(|e| {
                     std::fs::read(e.path().join("environ"))
                         .is_ok_and(|b| b.windows(mark.len()).any(|w| w == mark.as_bytes()))
@@ -82,30 +91,51 @@ fn python_example_end_to_end() {
     let v = ExternalVerifier::new(cfg(example())).expect("config");
     assert_eq!(v.name(), "external", "before the handshake");
     let id = v.start().expect("start");
-    assert_eq!((id.name.as_str(), id.version.as_str()), ("final_answer", "1"));
-    let ok = v.verify(&sample("a", "6 * 7 = 42\n#### 42", Some("42"))).expect("verdict");
+    assert_eq!(
+        (id.name.as_str(), id.version.as_str()),
+        ("final_answer", "1")
+    );
+    let ok = v
+        .verify(&sample("a", "6 * 7 = 42\n#### 42", Some("42")))
+        .expect("verdict");
     assert!(ok.is_accept(), "{ok:?}");
-    let wrong = v.verify(&sample("b", "#### 41", Some("42"))).expect("verdict");
+    let wrong = v
+        .verify(&sample("b", "#### 41", Some("42")))
+        .expect("verdict");
     assert_eq!(wrong, Verdict::reject("wrong_answer", "41.0 != 42.0"));
-    let none = v.verify(&sample("c", "no idea", Some("42"))).expect("verdict");
+    let none = v
+        .verify(&sample("c", "no idea", Some("42")))
+        .expect("verdict");
     assert!(matches!(none, Verdict::Reject { ref reason, .. } if reason == "no_answer"));
     let missing = v.verify(&sample("d", "#### 1", None)).expect("verdict");
-    assert!(matches!(missing, Verdict::Reject { ref reason, .. } if reason == "missing_ground_truth"));
+    assert!(
+        matches!(missing, Verdict::Reject { ref reason, .. } if reason == "missing_ground_truth")
+    );
     // The record carries the handshake's identity.
     let rec = run_verifier(&v, &sample("e", "Answer: 1,000", Some("1000")));
-    assert_eq!((rec.verifier.as_str(), rec.version.as_str(), rec.accepted), ("final_answer", "1", true));
+    assert_eq!(
+        (rec.verifier.as_str(), rec.version.as_str(), rec.accepted),
+        ("final_answer", "1", true)
+    );
 }
 
 #[test]
 fn garbage_output_is_a_protocol_error_never_an_accept() {
-    let (_f, cmd) = script(&verifier_source("    print('sure, looks right to me!', flush=True)"));
+    let (_f, cmd) = script(&verifier_source(
+        "    print('sure, looks right to me!', flush=True)",
+    ));
     let v = ExternalVerifier::new(cfg(cmd)).expect("config");
     let r = v.verify(&sample("g", "x", None));
     assert!(matches!(r, Err(VerifyError::Protocol(_))), "{r:?}");
     // A response with an accepted flag that is not a boolean is not an accept either.
-    let (_f, cmd) = script(&verifier_source("    reply({'id': msg['id'], 'accepted': 'true'})"));
+    let (_f, cmd) = script(&verifier_source(
+        "    reply({'id': msg['id'], 'accepted': 'true'})",
+    ));
     let v = ExternalVerifier::new(cfg(cmd)).expect("config");
-    assert!(matches!(v.verify(&sample("g", "x", None)), Err(VerifyError::Protocol(_))));
+    assert!(matches!(
+        v.verify(&sample("g", "x", None)),
+        Err(VerifyError::Protocol(_))
+    ));
     // Garbage instead of a handshake.
     let (_f, cmd) = script("import sys\nprint('hello!')\nsys.stdout.flush()\nsys.stdin.read()\n");
     let v = ExternalVerifier::new(cfg(cmd)).expect("config");
@@ -125,11 +155,17 @@ fn a_verifier_that_exits_is_restarted() {
     )));
     let v = ExternalVerifier::new(cfg(cmd)).expect("config");
     for i in 0..2 {
-        assert!(v.verify(&sample(&format!("s{i}"), "x", None)).expect("ok").is_accept());
+        assert!(v
+            .verify(&sample(&format!("s{i}"), "x", None))
+            .expect("ok")
+            .is_accept());
     }
     for _ in 0..2 {
         let boom = v.verify(&sample("boom", "x", None));
-        assert!(matches!(&boom, Err(VerifyError::Crashed(m)) if m.contains("Exited(3)")), "{boom:?}");
+        assert!(
+            matches!(&boom, Err(VerifyError::Crashed(m)) if m.contains("Exited(3)")),
+            "{boom:?}"
+        );
     }
     // The next request goes to a fresh process, and so on; successes reset the failure count.
     for i in 3..8 {
@@ -157,11 +193,24 @@ fn restarts_are_bounded_with_backoff() {
     for _ in 0..6 {
         assert!(v.verify(&sample("x", "x", None)).is_err());
     }
-    let starts = std::fs::read_to_string(log.path()).expect("log").lines().count();
-    assert_eq!(starts, 3, "one start plus max_restarts restarts, then it gives up");
-    assert!(t.elapsed() >= Duration::from_millis(50 + 100), "backoff: {:?}", t.elapsed());
+    let starts = std::fs::read_to_string(log.path())
+        .expect("log")
+        .lines()
+        .count();
+    assert_eq!(
+        starts, 3,
+        "one start plus max_restarts restarts, then it gives up"
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(50 + 100),
+        "backoff: {:?}",
+        t.elapsed()
+    );
     let last = v.verify(&sample("x", "x", None));
-    assert!(matches!(&last, Err(VerifyError::Crashed(m)) if m.contains("gave up")), "{last:?}");
+    assert!(
+        matches!(&last, Err(VerifyError::Crashed(m)) if m.contains("gave up")),
+        "{last:?}"
+    );
 }
 
 #[test]
@@ -229,7 +278,9 @@ for line in sys.stdin:
             s.spawn(move || {
                 let id = format!("sample-{i}");
                 let r = v.verify(&sample(&id, "x", None)).expect("verdict");
-                let Verdict::Accept { evidence, .. } = r else { panic!("{r:?}") };
+                let Verdict::Accept { evidence, .. } = r else {
+                    panic!("{r:?}")
+                };
                 let (got, p) = evidence.split_once(" peak=").expect("detail");
                 assert_eq!(got, id, "an answer reached the wrong request");
                 peak.fetch_max(p.parse().expect("peak"), Ordering::SeqCst);
@@ -237,10 +288,17 @@ for line in sys.stdin:
         }
     });
     let peak = peak.load(Ordering::SeqCst);
-    assert!(peak <= 3, "the handshake asked for at most 3 in flight, saw {peak}");
+    assert!(
+        peak <= 3,
+        "the handshake asked for at most 3 in flight, saw {peak}"
+    );
     assert!(peak >= 2, "requests never overlapped");
     // 12 requests of ~0.1 s, 3 at a time: about 0.4 s, not 1.2 s.
-    assert!(t.elapsed() < Duration::from_millis(1100), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(1100),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -256,13 +314,19 @@ fn stderr_floods_do_not_block_and_drop_kills_the_process() {
     })
     .expect("config");
     for i in 0..20 {
-        assert!(v.verify(&sample(&format!("{i}"), "x", None)).expect("ok").is_accept());
+        assert!(v
+            .verify(&sample(&format!("{i}"), "x", None))
+            .expect("ok")
+            .is_accept());
     }
     assert_eq!(processes_with(&mark), 1);
     drop(v);
     let t = Instant::now();
     while processes_with(&mark) > 0 {
-        assert!(t.elapsed() < Duration::from_secs(2), "the verifier survived its drop");
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "the verifier survived its drop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -288,18 +352,33 @@ fn conformance_of_the_example_and_of_broken_verifiers() {
     let (_f, cmd) = script(&verifier_source(accept_body()));
     let report = check_conformance(&cmd, &cases);
     assert!(!report.passed());
-    assert!(report.render().contains("FAIL case known_bad"), "{}", report.render());
+    assert!(
+        report.render().contains("FAIL case known_bad"),
+        "{}",
+        report.render()
+    );
 
     // Ignores EOF.
-    let (_f, cmd) = script(&format!("{}\nwhile True: time.sleep(1)\n", verifier_source(accept_body())));
+    let (_f, cmd) = script(&format!(
+        "{}\nwhile True: time.sleep(1)\n",
+        verifier_source(accept_body())
+    ));
     let report = check_conformance(&cmd, &default_conformance_cases());
-    assert!(report.render().contains("FAIL exit on EOF"), "{}", report.render());
+    assert!(
+        report.render().contains("FAIL exit on EOF"),
+        "{}",
+        report.render()
+    );
 
     // Garbage.
     let (_f, cmd) = script(&verifier_source("    print('ok!', flush=True)"));
     let report = check_conformance(&cmd, &default_conformance_cases());
     assert!(!report.passed());
-    assert!(report.render().contains("FAIL case plain"), "{}", report.render());
+    assert!(
+        report.render().contains("FAIL case plain"),
+        "{}",
+        report.render()
+    );
 
     // Not even a program.
     let report = check_conformance(&["/nonexistent/verifier".to_owned()], &cases);

@@ -87,7 +87,11 @@ fn run_humaneval(tasks: &[Task]) -> (Vec<String>, BTreeMap<String, usize>, Vec<S
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&(i, own)) = jobs.get(k) else { break };
                 let task = &tasks[i];
-                let tests = if own { &task.test } else { &tasks[(i + 1) % n].test };
+                let tests = if own {
+                    &task.test
+                } else {
+                    &tasks[(i + 1) % n].test
+                };
                 let code = format!("{}{}", task.prompt, task.canonical_solution);
                 let v = verify(&check_sample(&fenced(&code), tests, &task.entry_point));
                 results.lock().expect("lock").push((i, own, v));
@@ -111,21 +115,32 @@ fn run_humaneval(tasks: &[Task]) -> (Vec<String>, BTreeMap<String, usize>, Vec<S
 
 #[test]
 fn humaneval_fixture_in_repo() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/humaneval_sample.jsonl");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/humaneval_sample.jsonl");
     let tasks = load_tasks(&path);
     assert_eq!(tasks.len(), 8);
     let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(&tasks);
-    assert!(bad_rejects.is_empty(), "canonical solutions rejected: {bad_rejects:#?}");
-    assert!(bad_accepts.is_empty(), "accepted against the wrong tests: {bad_accepts:?}");
+    assert!(
+        bad_rejects.is_empty(),
+        "canonical solutions rejected: {bad_rejects:#?}"
+    );
+    assert!(
+        bad_accepts.is_empty(),
+        "accepted against the wrong tests: {bad_accepts:?}"
+    );
     assert_eq!(rejects.values().sum::<usize>(), tasks.len());
     println!("fixture: 8 accepted, 8 rejected {rejects:?} in {took:?}");
 }
 
 #[test]
 fn humaneval_full_164() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/humaneval/HumanEval.jsonl.gz");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/humaneval/HumanEval.jsonl.gz");
     if !path.exists() {
-        println!("SKIPPED humaneval_full_164: {} not found (the in-repo fixture still runs)", path.display());
+        println!(
+            "SKIPPED humaneval_full_164: {} not found (the in-repo fixture still runs)",
+            path.display()
+        );
         return;
     }
     let tasks = load_tasks(&path);
@@ -138,21 +153,38 @@ fn humaneval_full_164() {
         2 * 164,
         328.0 / took.as_secs_f64()
     );
-    assert!(bad_rejects.is_empty(), "canonical solutions rejected: {bad_rejects:#?}");
-    assert!(bad_accepts.is_empty(), "accepted against the wrong tests: {bad_accepts:?}");
+    assert!(
+        bad_rejects.is_empty(),
+        "canonical solutions rejected: {bad_rejects:#?}"
+    );
+    assert!(
+        bad_accepts.is_empty(),
+        "accepted against the wrong tests: {bad_accepts:?}"
+    );
     assert_eq!(rejects.values().sum::<usize>(), 164);
     assert!(took < Duration::from_secs(120), "HumanEval took {took:?}");
 }
 
-const ADD_TESTS: &str = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n";
+const ADD_TESTS: &str =
+    "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n";
 
 #[test]
 fn simple_accept_and_wrong_answer() {
-    let good = verify(&check_sample(&fenced("def add(a, b):\n    return a + b"), ADD_TESTS, "add"));
+    let good = verify(&check_sample(
+        &fenced("def add(a, b):\n    return a + b"),
+        ADD_TESTS,
+        "add",
+    ));
     assert!(good.is_accept(), "{good:?}");
-    let bad = verify(&check_sample(&fenced("def add(a, b):\n    return a - b"), ADD_TESTS, "add"));
+    let bad = verify(&check_sample(
+        &fenced("def add(a, b):\n    return a - b"),
+        ADD_TESTS,
+        "add",
+    ));
     assert_eq!(reason(&bad), "tests_failed");
-    let Verdict::Reject { detail, .. } = bad else { unreachable!() };
+    let Verdict::Reject { detail, .. } = bad else {
+        unreachable!()
+    };
     assert!(detail.contains("assert candidate(1, 2) == 3"), "{detail}");
 }
 
@@ -163,10 +195,16 @@ fn malformed_completions_are_rejected_without_panic() {
         ("def add(a, b): return a + b", "no_code"),
         ("```python\ndef add(a, b):\n    return a + b\n", "no_code"),
         ("```python\n\n```", "no_code"),
-        ("```python\ndef add(a, b)\n    return a + b\n```", "syntax_error"),
+        (
+            "```python\ndef add(a, b)\n    return a + b\n```",
+            "syntax_error",
+        ),
         ("```python\nx = '\0'\n```", "syntax_error"),
         ("```python\ndef other(): pass\n```", "tests_failed"),
-        ("```python\nraise ValueError('at import')\n```", "tests_failed"),
+        (
+            "```python\nraise ValueError('at import')\n```",
+            "tests_failed",
+        ),
     ];
     for (completion, want) in cases {
         let v = verify(&check_sample(completion, ADD_TESTS, "add"));
@@ -177,9 +215,17 @@ fn malformed_completions_are_rejected_without_panic() {
     let t = Instant::now();
     let v = verify(&check_sample(&big, ADD_TESTS, "add"));
     assert_eq!(reason(&v), "no_code");
-    let v = verify(&check_sample(&format!("```python\n{big}"), ADD_TESTS, "add"));
+    let v = verify(&check_sample(
+        &format!("```python\n{big}"),
+        ADD_TESTS,
+        "add",
+    ));
     assert_eq!(reason(&v), "no_code");
-    let v = verify(&check_sample(&fenced(&format!("{big}def add(a, b):\n    return a + b")), ADD_TESTS, "add"));
+    let v = verify(&check_sample(
+        &fenced(&format!("{big}def add(a, b):\n    return a + b")),
+        ADD_TESTS,
+        "add",
+    ));
     assert!(v.is_accept(), "{v:?}");
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
 }
@@ -207,7 +253,11 @@ fn limits_map_to_reasons() {
     })
     .expect("config");
     let run = |body: &str| {
-        let s = check_sample(&fenced(&format!("def add(a, b):\n{body}\n    return a + b")), ADD_TESTS, "add");
+        let s = check_sample(
+            &fenced(&format!("def add(a, b):\n{body}\n    return a + b")),
+            ADD_TESTS,
+            "add",
+        );
         v.verify(&s).expect("ran")
     };
     let t = Instant::now();
@@ -243,11 +293,19 @@ fn reward_hacks_are_rejected() {
     }
     // A solution-level `abs` must not leak into the tests.
     let tests = "def check(candidate):\n    assert abs(candidate(1, 2) - 3.5) < 1e-9\n";
-    let v = verify(&check_sample(&fenced("def abs(x):\n    return 0\ndef add(a, b):\n    return a + b"), tests, "add"));
+    let v = verify(&check_sample(
+        &fenced("def abs(x):\n    return 0\ndef add(a, b):\n    return a + b"),
+        tests,
+        "add",
+    ));
     assert_eq!(reason(&v), "tests_failed", "{v:?}");
     // … while helpers the tests legitimately use (HumanEval/38 style) stay visible.
     let tests = "def check(candidate):\n    assert candidate(helper(2)) == 5\n";
-    let v = verify(&check_sample(&fenced("def helper(x):\n    return x * 2\ndef inc(x):\n    return x + 1"), tests, "inc"));
+    let v = verify(&check_sample(
+        &fenced("def helper(x):\n    return x * 2\ndef inc(x):\n    return x + 1"),
+        tests,
+        "inc",
+    ));
     assert!(v.is_accept(), "{v:?}");
 }
 
@@ -256,18 +314,30 @@ fn asserts_are_run_and_reported_individually() {
     let s = Sample {
         completion: fenced("def sq(x):\n    return x * x if x != 3 else 0"),
         tests: Some(TestSpec::Asserts {
-            asserts: vec!["assert sq(2) == 4".into(), "assert sq(3) == 9".into(), "assert sq(-1) == 1".into()],
+            asserts: vec![
+                "assert sq(2) == 4".into(),
+                "assert sq(3) == 9".into(),
+                "assert sq(-1) == 1".into(),
+            ],
         }),
         ..Sample::default()
     };
     let v = verify(&s);
     assert_eq!(reason(&v), "tests_failed");
-    let Verdict::Reject { detail, .. } = v else { unreachable!() };
+    let Verdict::Reject { detail, .. } = v else {
+        unreachable!()
+    };
     let d: serde_json::Value = serde_json::from_str(&detail).expect("json detail");
     assert_eq!(d["passed"], 2);
     assert_eq!(d["total"], 3);
     assert_eq!(d["tests"][1]["ok"], false);
-    assert!(d["tests"][1]["error"].as_str().unwrap_or("").contains("assert sq(3) == 9"), "{d}");
+    assert!(
+        d["tests"][1]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("assert sq(3) == 9"),
+        "{d}"
+    );
     let fixed = Sample {
         completion: fenced("def sq(x):\n    return x * x"),
         ..s
@@ -279,12 +349,20 @@ fn asserts_are_run_and_reported_individually() {
 #[test]
 fn io_cases_each_run_with_stdin() {
     let cases = vec![
-        IoCase { input: "1 2\n".into(), output: "3\n".into() },
-        IoCase { input: "10 -4\n".into(), output: "6".into() },
+        IoCase {
+            input: "1 2\n".into(),
+            output: "3\n".into(),
+        },
+        IoCase {
+            input: "10 -4\n".into(),
+            output: "6".into(),
+        },
     ];
     let sample = |code: &str| Sample {
         completion: fenced(code),
-        tests: Some(TestSpec::Io { cases: cases.clone() }),
+        tests: Some(TestSpec::Io {
+            cases: cases.clone(),
+        }),
         ..Sample::default()
     };
     let good = verify(&sample("a, b = map(int, input().split())\nprint(a + b)   "));
@@ -293,12 +371,17 @@ fn io_cases_each_run_with_stdin() {
     assert!(good_main.is_accept(), "{good_main:?}");
     let wrong = verify(&sample("a, b = map(int, input().split())\nprint(a * b)"));
     assert_eq!(reason(&wrong), "tests_failed");
-    let crash = verify(&sample("a, b = map(int, input().split())\nprint(a + b)\nraise SystemExit(1)"));
+    let crash = verify(&sample(
+        "a, b = map(int, input().split())\nprint(a + b)\nraise SystemExit(1)",
+    ));
     assert_eq!(reason(&crash), "tests_failed");
-    let hang = PythonTestsVerifier::new(PythonTestsConfig { timeout_ms: 500, ..PythonTestsConfig::default() })
-        .expect("config")
-        .verify(&sample("import time\ntime.sleep(60)"))
-        .expect("ran");
+    let hang = PythonTestsVerifier::new(PythonTestsConfig {
+        timeout_ms: 500,
+        ..PythonTestsConfig::default()
+    })
+    .expect("config")
+    .verify(&sample("import time\ntime.sleep(60)"))
+    .expect("ran");
     assert_eq!(reason(&hang), "timeout");
 }
 
@@ -307,8 +390,18 @@ fn complies_with_the_verifier_contract() {
     assert_verifier_compliance(
         verifier(),
         &[
-            (check_sample(&fenced("def add(a, b):\n    return a + b"), ADD_TESTS, "add"), Expect::Accept),
-            (check_sample(&fenced("def add(a, b):\n    return 0"), ADD_TESTS, "add"), Expect::reject("tests_failed")),
+            (
+                check_sample(
+                    &fenced("def add(a, b):\n    return a + b"),
+                    ADD_TESTS,
+                    "add",
+                ),
+                Expect::Accept,
+            ),
+            (
+                check_sample(&fenced("def add(a, b):\n    return 0"), ADD_TESTS, "add"),
+                Expect::reject("tests_failed"),
+            ),
         ],
     );
 }
@@ -317,7 +410,13 @@ fn complies_with_the_verifier_contract() {
 fn throughput_of_trivial_checks() {
     let n = 200;
     let samples: Vec<Sample> = (0..n)
-        .map(|i| check_sample(&fenced(&format!("def add(a, b):\n    return a + b + {}", i % 2)), ADD_TESTS, "add"))
+        .map(|i| {
+            check_sample(
+                &fenced(&format!("def add(a, b):\n    return a + b + {}", i % 2)),
+                ADD_TESTS,
+                "add",
+            )
+        })
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) * 2;
     let next = AtomicUsize::new(0);

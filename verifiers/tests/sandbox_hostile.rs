@@ -4,7 +4,9 @@
 //! Stray detection: every run carries a unique marker in its environment; after the run the
 //! test scans /proc for any process whose environment or command line holds it.
 
-use smelt_verifiers::sandbox::{ExitStatus, Limits, RunOutput, RunSpec, SandboxConfig, SandboxPool};
+use smelt_verifiers::sandbox::{
+    ExitStatus, Limits, RunOutput, RunSpec, SandboxConfig, SandboxPool,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -61,7 +63,10 @@ fn processes_with(mark: &str) -> Vec<String> {
     };
     for e in dir.flatten() {
         let name = e.file_name();
-        let Some(pid) = name.to_str().filter(|s| s.bytes().all(|b| b.is_ascii_digit())) else {
+        let Some(pid) = name
+            .to_str()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        else {
             continue;
         };
         let hit = ["environ", "cmdline"].iter().any(|f| {
@@ -71,7 +76,10 @@ fn processes_with(mark: &str) -> Vec<String> {
         });
         if hit {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let state = status.lines().find(|l| l.starts_with("State:")).unwrap_or("");
+            let state = status
+                .lines()
+                .find(|l| l.starts_with("State:"))
+                .unwrap_or("");
             found.push(format!("{pid} {state}"));
         }
     }
@@ -97,7 +105,9 @@ fn assert_no_strays(mark: &str) {
 fn run(pool: &SandboxPool, code: &str, timeout_ms: u64) -> (RunOutput, Duration) {
     let mark = marker();
     let t = Instant::now();
-    let out = pool.run(&python(code, &mark, timeout_ms)).expect("sandbox ran");
+    let out = pool
+        .run(&python(code, &mark, timeout_ms))
+        .expect("sandbox ran");
     let took = t.elapsed();
     assert_no_strays(&mark);
     (out, took)
@@ -127,11 +137,20 @@ fn exit_codes_and_signals_are_reported() {
     let (out, _) = run(&pool, "import sys; sys.exit(3)", 5000);
     assert_eq!(out.status, ExitStatus::Exited(3));
     assert!(!out.success());
-    let (out, _) = run(&pool, "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", 5000);
+    let (out, _) = run(
+        &pool,
+        "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)",
+        5000,
+    );
     // PID 1 of a namespace ignores self-sent signals without handlers; either way not success.
     assert!(!out.success() || out.status == ExitStatus::Exited(0) && out.stdout.is_empty());
     let (out, _) = run(&pool, "import ctypes; ctypes.string_at(0)", 5000);
-    assert_eq!(out.status, ExitStatus::Signaled(11), "{}", text(&out.stderr));
+    assert_eq!(
+        out.status,
+        ExitStatus::Signaled(11),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -153,10 +172,22 @@ fn memory_hog_hits_the_address_space_limit() {
     let (out, took) = run(&pool, "x = bytearray(2 << 30)\nprint('allocated')", 5000);
     assert!(!out.success());
     assert!(!text(&out.stdout).contains("allocated"));
-    assert!(text(&out.stderr).contains("MemoryError"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("MemoryError"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(took < Duration::from_secs(3));
-    let (out, _) = run(&pool, "l = []\nwhile True:\n    l.append(' ' * 10**6)", 5000);
-    assert!(text(&out.stderr).contains("MemoryError"), "{}", text(&out.stderr));
+    let (out, _) = run(
+        &pool,
+        "l = []\nwhile True:\n    l.append(' ' * 10**6)",
+        5000,
+    );
+    assert!(
+        text(&out.stderr).contains("MemoryError"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -222,7 +253,12 @@ except OSError as e:
         let stdout = text(&out.stdout);
         assert!(!stdout.contains("CONNECTED"), "{stdout}");
         assert!(!stdout.contains("UDP SENT"), "{stdout}");
-        assert_eq!(stdout.matches("BLOCKED").count(), 3, "{stdout} {}", text(&out.stderr));
+        assert_eq!(
+            stdout.matches("BLOCKED").count(),
+            3,
+            "{stdout} {}",
+            text(&out.stderr)
+        );
         assert!(took < Duration::from_secs(4));
         assert!(listener.accept().is_err(), "the listener saw a connection");
     }
@@ -245,7 +281,12 @@ fn no_writes_outside_the_work_dir() {
         let (out, _) = run(&pool, &code, 5000);
         let stdout = text(&out.stdout);
         assert!(!stdout.contains("WROTE"), "{stdout}");
-        assert_eq!(stdout.matches("DENIED").count(), 6, "{stdout} {}", text(&out.stderr));
+        assert_eq!(
+            stdout.matches("DENIED").count(),
+            6,
+            "{stdout} {}",
+            text(&out.stderr)
+        );
         for t in &targets {
             assert!(!std::path::Path::new(t).exists(), "{t} was created");
         }
@@ -272,7 +313,10 @@ fn no_reads_of_files_outside() {
     let _ = std::fs::remove_file(&secret);
     let _ = std::fs::remove_file(&public);
     assert!(!stdout.contains("TOPSECRET"), "{stdout}");
-    assert!(!stdout.contains("PUBLIC-"), "Landlock should hide {public:?}: {stdout}");
+    assert!(
+        !stdout.contains("PUBLIC-"),
+        "Landlock should hide {public:?}: {stdout}"
+    );
     assert!(!stdout.contains("READ"), "{stdout}");
     assert_eq!(stdout.matches("DENIED").count(), 4, "{stdout}");
 }
@@ -281,7 +325,9 @@ fn no_reads_of_files_outside() {
 fn printing_a_gigabyte_is_cut_off() {
     let pool = pool();
     for stream in ["stdout", "stderr"] {
-        let code = format!("import sys\nb = 'x' * 65536\nfor _ in range(16384):\n    sys.{stream}.write(b)\n");
+        let code = format!(
+            "import sys\nb = 'x' * 65536\nfor _ in range(16384):\n    sys.{stream}.write(b)\n"
+        );
         let (out, took) = run(&pool, &code, 20_000);
         assert!(out.output_limit_exceeded, "{stream}: {out:?}");
         let (buf, trunc) = if stream == "stdout" {
@@ -300,8 +346,16 @@ fn filling_the_disk_is_bounded() {
     let code = "import os\nn = 0\ntry:\n    for i in range(100000):\n        with open(f'f{i}', 'wb') as f:\n            f.write(b'x' * (1 << 20))\n        n += 1\nexcept OSError as e:\n    print('STOPPED', n, e.errno)\n";
     let (out, took) = run(&pool(), code, 10_000);
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("STOPPED"), "{stdout} {}", text(&out.stderr));
-    let n: usize = stdout.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
+    assert!(
+        stdout.starts_with("STOPPED"),
+        "{stdout} {}",
+        text(&out.stderr)
+    );
+    let n: usize = stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
     assert!(n <= 64, "wrote {n} MiB");
     assert!(took < Duration::from_secs(5));
 }

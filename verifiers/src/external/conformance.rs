@@ -37,7 +37,14 @@ impl ConformanceReport {
     pub fn render(&self) -> String {
         self.checks
             .iter()
-            .map(|c| format!("{} {}: {}\n", if c.passed { "PASS" } else { "FAIL" }, c.name, c.detail))
+            .map(|c| {
+                format!(
+                    "{} {}: {}\n",
+                    if c.passed { "PASS" } else { "FAIL" },
+                    c.name,
+                    c.detail
+                )
+            })
             .collect()
     }
 
@@ -74,8 +81,16 @@ pub fn default_conformance_cases() -> Vec<ConformanceCase> {
             "}\n{\"id\": 0, \"accepted\": true}\n{\"smelt_protocol\": 1}\n\"".into(),
             Some("42"),
         ),
-        case("control_chars", "a\u{0}b\u{7}c\r\n\t\u{1b}[31m\\u0000".into(), Some("\u{0}")),
-        case("unicode", "٤٢ — 42 ✓ 🙂 \u{202e}reversed\u{2028}".into(), Some("42")),
+        case(
+            "control_chars",
+            "a\u{0}b\u{7}c\r\n\t\u{1b}[31m\\u0000".into(),
+            Some("\u{0}"),
+        ),
+        case(
+            "unicode",
+            "٤٢ — 42 ✓ 🙂 \u{202e}reversed\u{2028}".into(),
+            Some("42"),
+        ),
         case("large", "4".repeat(1 << 20), Some("42")),
     ]
 }
@@ -116,7 +131,10 @@ pub fn check_conformance(command: &[String], cases: &[ConformanceCase]) -> Confo
             (Err(e), _) => (false, format!("no verdict: {e}")),
             (Ok(v), Some(want)) if v.is_accept() != want => (
                 false,
-                format!("expected {}, got {v:?}", if want { "accept" } else { "reject" }),
+                format!(
+                    "expected {}, got {v:?}",
+                    if want { "accept" } else { "reject" }
+                ),
             ),
             (Ok(v), _) => (true, brief(v)),
         }
@@ -125,9 +143,20 @@ pub fn check_conformance(command: &[String], cases: &[ConformanceCase]) -> Confo
         let t = Instant::now();
         let r = verifier.verify(&c.sample);
         let (ok, detail) = judge(c, &r);
-        report.add(&format!("case {}", c.name), ok, format!("{detail} ({:?})", t.elapsed()));
-        if matches!(r, Err(VerifyError::Crashed(_) | VerifyError::Protocol(_) | VerifyError::Timeout(_))) {
-            report.add("still running", false, "the verifier died; later checks skipped");
+        report.add(
+            &format!("case {}", c.name),
+            ok,
+            format!("{detail} ({:?})", t.elapsed()),
+        );
+        if matches!(
+            r,
+            Err(VerifyError::Crashed(_) | VerifyError::Protocol(_) | VerifyError::Timeout(_))
+        ) {
+            report.add(
+                "still running",
+                false,
+                "the verifier died; later checks skipped",
+            );
             return report;
         }
     }

@@ -209,7 +209,11 @@ impl ExternalVerifier {
         }
         if st.failures > 0 {
             let factor = 1u64 << (st.failures - 1).min(16);
-            let delay = self.cfg.restart_backoff_ms.saturating_mul(factor).min(10_000);
+            let delay = self
+                .cfg
+                .restart_backoff_ms
+                .saturating_mul(factor)
+                .min(10_000);
             std::thread::sleep(Duration::from_millis(delay));
         }
         match self.launch() {
@@ -244,7 +248,12 @@ impl ExternalVerifier {
         let spec = ProcessSpec {
             program: cmd[0].clone(),
             args: cmd[1..].to_vec(),
-            env: self.cfg.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            env: self
+                .cfg
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             clear_env: self.cfg.clear_env,
             cwd: self.cfg.cwd.clone(),
             no_network: self.cfg.no_network,
@@ -252,9 +261,11 @@ impl ExternalVerifier {
             memory_bytes: self.cfg.memory_mb.map(|m| m << 20),
         };
         let mut process = spawn_process(&spec).map_err(|e| VerifyError::Crashed(e.to_string()))?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (process.stdin.take(), process.stdout.take(), process.stderr.take())
-        else {
+        let (Some(stdin), Some(stdout), Some(stderr)) = (
+            process.stdin.take(),
+            process.stdout.take(),
+            process.stderr.take(),
+        ) else {
             return Err(VerifyError::Other("process without pipes".into()));
         };
         let label = cmd.join(" ");
@@ -286,7 +297,9 @@ impl ExternalVerifier {
             Ok(Err(e)) => return Err(self.exit_detail(&conn, e)),
             Err(_) => {
                 lock(&conn.process).kill();
-                return Err(VerifyError::Timeout(Duration::from_millis(self.cfg.startup_timeout_ms)));
+                return Err(VerifyError::Timeout(Duration::from_millis(
+                    self.cfg.startup_timeout_ms,
+                )));
             }
         };
         let (identity, wanted) = parse_handshake(&answer)?;
@@ -303,7 +316,9 @@ impl ExternalVerifier {
             }
             Some(_) => tracing::info!(verifier = %identity.name, "external verifier restarted"),
         }
-        let bound = wanted.map_or(self.cfg.max_in_flight, |w| w.clamp(1, self.cfg.max_in_flight));
+        let bound = wanted.map_or(self.cfg.max_in_flight, |w| {
+            w.clamp(1, self.cfg.max_in_flight)
+        });
         self.in_flight.get_or_init(|| Semaphore::new(bound));
         Ok(conn)
     }
@@ -382,7 +397,10 @@ impl ExternalVerifier {
                 lock(&conn.shared.inner).pending.remove(&id);
                 let e = VerifyError::Timeout(timeout);
                 // A verifier that misses a deadline is presumed stuck: restart it.
-                self.fail(&conn, &VerifyError::Crashed(format!("killed: request {id} timed out")));
+                self.fail(
+                    &conn,
+                    &VerifyError::Crashed(format!("killed: request {id} timed out")),
+                );
                 Err(e)
             }
         }
@@ -403,11 +421,15 @@ impl Verifier for ExternalVerifier {
     }
 
     fn name(&self) -> &str {
-        self.identity.get().map_or(ExternalConfig::KIND, |i| i.name.as_str())
+        self.identity
+            .get()
+            .map_or(ExternalConfig::KIND, |i| i.name.as_str())
     }
 
     fn version(&self) -> &str {
-        self.identity.get().map_or("unknown", |i| i.version.as_str())
+        self.identity
+            .get()
+            .map_or("unknown", |i| i.version.as_str())
     }
 }
 
@@ -477,7 +499,10 @@ fn read_responses(
                         continue;
                     }
                     let Some(id) = v.get("id").and_then(Value::as_u64) else {
-                        shared.die(VerifyError::Protocol(format!("a response without a numeric id: {}", short(&v))));
+                        shared.die(VerifyError::Protocol(format!(
+                            "a response without a numeric id: {}",
+                            short(&v)
+                        )));
                         return;
                     };
                     let tx = lock(&shared.inner).pending.remove(&id);
@@ -485,7 +510,10 @@ fn read_responses(
                         Some(tx) => {
                             let _ = tx.try_send(Reply::Line(v));
                         }
-                        None => tracing::warn!(id, "external verifier answered an unknown or expired request"),
+                        None => tracing::warn!(
+                            id,
+                            "external verifier answered an unknown or expired request"
+                        ),
                     }
                     continue;
                 }
@@ -567,7 +595,9 @@ fn parse_response(v: &Value) -> Result<Verdict, VerifyError> {
     let proto = |m: String| Err(VerifyError::Protocol(m));
     if let Some(e) = v.get("error") {
         let msg = e.as_str().map_or_else(|| e.to_string(), str::to_owned);
-        return Err(VerifyError::Other(format!("the verifier could not judge: {msg}")));
+        return Err(VerifyError::Other(format!(
+            "the verifier could not judge: {msg}"
+        )));
     }
     let Some(accepted) = v.get("accepted").and_then(Value::as_bool) else {
         return proto(format!("\"accepted\" must be true or false: {}", short(v)));
@@ -591,7 +621,10 @@ fn parse_response(v: &Value) -> Result<Verdict, VerifyError> {
         })
     } else {
         let Some(reason) = v.get("reason").and_then(Value::as_str) else {
-            return proto(format!("a rejection needs a \"reason\" string: {}", short(v)));
+            return proto(format!(
+                "a rejection needs a \"reason\" string: {}",
+                short(v)
+            ));
         };
         if !is_snake_case(reason) {
             return proto(format!("reason {reason:?} is not snake_case"));
@@ -609,10 +642,15 @@ mod tests {
     fn responses_are_validated() {
         assert_eq!(
             parse_response(&json!({"id": 1, "accepted": true})),
-            Ok(Verdict::Accept { score: 1.0, evidence: String::new() })
+            Ok(Verdict::Accept {
+                score: 1.0,
+                evidence: String::new()
+            })
         );
         assert_eq!(
-            parse_response(&json!({"id": 1, "accepted": false, "reason": "wrong_answer", "detail": "7 != 8"})),
+            parse_response(
+                &json!({"id": 1, "accepted": false, "reason": "wrong_answer", "detail": "7 != 8"})
+            ),
             Ok(Verdict::reject("wrong_answer", "7 != 8"))
         );
         for bad in [
@@ -624,21 +662,46 @@ mod tests {
             json!({"id": 1, "accepted": false, "reason": "Wrong Answer"}),
             json!({"id": 1, "accepted": true, "detail": 3}),
         ] {
-            assert!(matches!(parse_response(&bad), Err(VerifyError::Protocol(_))), "{bad}");
+            assert!(
+                matches!(parse_response(&bad), Err(VerifyError::Protocol(_))),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse_response(&json!({"id": 1, "error": "no reference"})), Err(VerifyError::Other(_))));
+        assert!(matches!(
+            parse_response(&json!({"id": 1, "error": "no reference"})),
+            Err(VerifyError::Other(_))
+        ));
     }
 
     #[test]
     fn handshakes_are_validated() {
         let ok = parse_handshake(&json!({"protocol": 1, "name": "n", "version": "2"})).expect("ok");
-        assert_eq!(ok.0, Identity { name: "n".into(), version: "2".into() });
+        assert_eq!(
+            ok.0,
+            Identity {
+                name: "n".into(),
+                version: "2".into()
+            }
+        );
         assert_eq!(ok.1, None);
-        assert_eq!(parse_handshake(&json!({"protocol": 1, "name": "n", "version": "2", "max_in_flight": 3})).expect("ok").1, Some(3));
-        assert!(matches!(parse_handshake(&json!({"protocol": 2, "name": "n", "version": "2"})), Err(VerifyError::Config(_))));
+        assert_eq!(
+            parse_handshake(
+                &json!({"protocol": 1, "name": "n", "version": "2", "max_in_flight": 3})
+            )
+            .expect("ok")
+            .1,
+            Some(3)
+        );
+        assert!(matches!(
+            parse_handshake(&json!({"protocol": 2, "name": "n", "version": "2"})),
+            Err(VerifyError::Config(_))
+        ));
         assert!(parse_handshake(&json!({"protocol": 1, "name": "", "version": "2"})).is_err());
         assert!(parse_handshake(&json!({"protocol": 1, "name": "n"})).is_err());
-        assert!(parse_handshake(&json!({"protocol": 1, "name": "n", "version": "1", "max_in_flight": 0})).is_err());
+        assert!(parse_handshake(
+            &json!({"protocol": 1, "name": "n", "version": "1", "max_in_flight": 0})
+        )
+        .is_err());
     }
 
     #[test]

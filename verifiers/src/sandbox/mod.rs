@@ -84,10 +84,12 @@ impl Default for SandboxConfig {
             landlock: true,
             seccomp: true,
             require_all_layers: false,
-            read_paths: ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc"]
-                .iter()
-                .map(PathBuf::from)
-                .collect(),
+            read_paths: [
+                "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc",
+            ]
+            .iter()
+            .map(PathBuf::from)
+            .collect(),
             work_root: None,
             disk_mb: 64,
         }
@@ -251,7 +253,9 @@ impl std::fmt::Debug for SandboxPool {
 impl SandboxPool {
     /// Validates the configuration. Pure: nothing is created or started until the first run.
     pub fn new(cfg: SandboxConfig) -> Result<SandboxPool, SandboxError> {
-        if cfg.uid_count == 0 || cfg.uid_base == 0 || cfg.uid_base.checked_add(cfg.uid_count).is_none()
+        if cfg.uid_count == 0
+            || cfg.uid_base == 0
+            || cfg.uid_base.checked_add(cfg.uid_count).is_none()
         {
             return Err(SandboxError::Config(
                 "uid_base must be > 0 and uid_base + uid_count must fit in a u32".into(),
@@ -390,7 +394,8 @@ impl SandboxPool {
             std::fs::set_permissions(workdir, std::fs::Permissions::from_mode(0o700))
                 .map_err(|e| io_err("work dir", e))?;
             for (name, data) in &spec.files {
-                std::fs::write(workdir.join(name), data).map_err(|e| io_err("write input file", e))?;
+                std::fs::write(workdir.join(name), data)
+                    .map_err(|e| io_err("write input file", e))?;
             }
         }
         let ruleset = match st.landlock_abi {
@@ -414,7 +419,11 @@ impl SandboxPool {
                 .map(|(k, v)| cstring(format!("{k}={v}").as_bytes()))
                 .collect::<Result<_, _>>()?,
             cwd: Some(cstring(workdir.as_os_str().as_encoded_bytes())?),
-            stdio: [stdin_r.as_raw_fd(), stdout_w.as_raw_fd(), stderr_w.as_raw_fd()],
+            stdio: [
+                stdin_r.as_raw_fd(),
+                stdout_w.as_raw_fd(),
+                stderr_w.as_raw_fd(),
+            ],
             userns_maps: (ns && !st.root).then(|| {
                 (
                     format!("{owner} {owner} 1\n").into_bytes(),
@@ -459,7 +468,8 @@ impl SandboxPool {
         };
         let mut flags = 0;
         if ns {
-            flags = libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWNS;
+            flags =
+                libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWNS;
             if !st.root {
                 flags |= libc::CLONE_NEWUSER;
             }
@@ -486,16 +496,29 @@ impl SandboxPool {
             Err(e) => return Err(SandboxError::Spawn(e.to_string()).into()),
         };
         drop((stdin_r, stdout_w, stderr_w, ruleset));
-        Ok(supervise(child, stdin_w, stdout_r, stderr_r, &spec.stdin, l))
+        Ok(supervise(
+            child,
+            stdin_w,
+            stdout_r,
+            stderr_r,
+            &spec.stdin,
+            l,
+        ))
     }
 
-    fn ruleset(&self, st: &PoolState, abi: u32, program: &Path) -> Result<landlock::Ruleset, SandboxError> {
+    fn ruleset(
+        &self,
+        st: &PoolState,
+        abi: u32,
+        program: &Path,
+    ) -> Result<landlock::Ruleset, SandboxError> {
         let rs = landlock::Ruleset::new(abi).map_err(|e| io_err("landlock ruleset", e))?;
         let prefix = std::fs::canonicalize(program)
             .ok()
             .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf));
         for p in st.read_paths.iter().chain(prefix.as_ref()) {
-            rs.allow_read(p, false).map_err(|e| io_err("landlock rule", e))?;
+            rs.allow_read(p, false)
+                .map_err(|e| io_err("landlock rule", e))?;
         }
         for dev in ["/dev/null", "/dev/zero", "/dev/full"] {
             rs.allow_read(Path::new(dev), true)
@@ -526,7 +549,8 @@ impl PoolState {
         std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o711))
             .map_err(|e| io_err("sandbox base dir", e))?;
         // The shared tmpfs mount point of namespaced runs; it stays empty on the host.
-        std::fs::create_dir(base.path().join("work")).map_err(|e| io_err("sandbox mount point", e))?;
+        std::fs::create_dir(base.path().join("work"))
+            .map_err(|e| io_err("sandbox mount point", e))?;
         let landlock_abi = if cfg.landlock { landlock::abi() } else { None };
         if cfg.landlock && landlock_abi.is_none() {
             if cfg.require_all_layers {
@@ -538,7 +562,9 @@ impl PoolState {
         }
         let seccomp = (cfg.seccomp && seccomp::SUPPORTED).then(seccomp::filter);
         if cfg.seccomp && seccomp.is_none() && cfg.require_all_layers {
-            return Err(SandboxError::Config("no seccomp filter for this architecture".into()));
+            return Err(SandboxError::Config(
+                "no seccomp filter for this architecture".into(),
+            ));
         }
         if !root && cfg.require_all_layers {
             // Without root there is no uid to drop to; the user namespace is the substitute.
@@ -611,9 +637,8 @@ fn chown(path: &Path, uid: u32) -> Result<(), SandboxError> {
 /// Resolves `program` like `execvp` would, against `path_var`.
 pub fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, SandboxError> {
     use std::os::unix::fs::MetadataExt;
-    let is_exec = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
-    };
+    let is_exec =
+        |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0);
     if program.is_empty() {
         return Err(SandboxError::Config("empty program name".into()));
     }
@@ -622,7 +647,9 @@ pub fn resolve_program(program: &str, path_var: &str) -> Result<PathBuf, Sandbox
         return if is_exec(&p) {
             Ok(p)
         } else {
-            Err(SandboxError::Config(format!("{program}: not an executable file")))
+            Err(SandboxError::Config(format!(
+                "{program}: not an executable file"
+            )))
         };
     }
     path_var
@@ -896,7 +923,10 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
         _ => resolve_program(&spec.program, path_var)?,
     };
     let root = nix::unistd::geteuid().is_root();
-    let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    let (uid, gid) = (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    );
     let (stdin_r, stdin_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
     let (stdout_r, stdout_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
     let (stderr_r, stderr_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
@@ -920,7 +950,11 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
             .as_ref()
             .map(|d| cstring(d.as_os_str().as_encoded_bytes()))
             .transpose()?,
-        stdio: [stdin_r.as_raw_fd(), stdout_w.as_raw_fd(), stderr_w.as_raw_fd()],
+        stdio: [
+            stdin_r.as_raw_fd(),
+            stdout_w.as_raw_fd(),
+            stderr_w.as_raw_fd(),
+        ],
         userns_maps: (spec.no_network && !root).then(|| {
             (
                 format!("{uid} {uid} 1\n").into_bytes(),
@@ -946,7 +980,8 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
             flags |= libc::CLONE_NEWUSER;
         }
     }
-    let child = spawn::spawn(&plan, flags).map_err(|e| SandboxError::Spawn(format!("{}: {e}", spec.program)))?;
+    let child = spawn::spawn(&plan, flags)
+        .map_err(|e| SandboxError::Spawn(format!("{}: {e}", spec.program)))?;
     drop((stdin_r, stdout_w, stderr_w));
     Ok(ManagedProcess {
         child,
@@ -959,7 +994,11 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
 
 /// Writes all of `data` to a pipe, giving up at `deadline` (the reader may be stuck).
 /// Sets the file non-blocking.
-pub fn write_all_before(file: &std::fs::File, data: &[u8], deadline: Instant) -> std::io::Result<()> {
+pub fn write_all_before(
+    file: &std::fs::File,
+    data: &[u8],
+    deadline: Instant,
+) -> std::io::Result<()> {
     spawn::set_nonblocking(file)?;
     let mut off = 0;
     while off < data.len() {
@@ -978,7 +1017,10 @@ pub fn write_all_before(file: &std::fs::File, data: &[u8], deadline: Instant) ->
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "write deadline passed"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "write deadline passed",
+            ));
         }
         let mut fds = [pollfd(file.as_raw_fd(), libc::POLLOUT)];
         let ms = left.as_millis().clamp(1, 1000) as libc::c_int;

@@ -432,7 +432,13 @@ unsafe fn setup_and_exec(args: &ChildArgs) -> (Stage, i32) {
         check!(Stage::Stdio, libc::dup2(*fd, i as c_int));
     }
     // Everything else is closed on execve (the Landlock ruleset fd is still needed until then).
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) < 0 {
+    if libc::syscall(
+        libc::SYS_close_range,
+        3u32,
+        u32::MAX,
+        libc::CLOSE_RANGE_CLOEXEC,
+    ) < 0
+    {
         for fd in 3..4096 {
             libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
         }
