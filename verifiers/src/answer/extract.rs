@@ -6,9 +6,8 @@
 //! 1. extra patterns from the configuration (first capture group, or the whole match);
 //! 2. `\boxed{...}` / `\fbox{...}` with balanced, possibly nested braces; if the last one is
 //!    unbalanced there is no answer (the completion was cut off);
-//! 3. GSM8K `#### ...`;
-//! 4. `Final answer: ...` / `Final answer is ...`, then `Answer: ...`;
-//! 5. `The answer is ...`.
+//! 3. the line forms GSM8K `#### ...`, `Final answer: ...` / `Final answer is ...`,
+//!    `Answer: ...` and `The answer is ...`: whichever occurs last in the text.
 //!
 //! The answer text is cleaned: Markdown emphasis, surrounding `$...$`/`\(...\)`, a sentence
 //! ending after it, and trailing punctuation are removed.
@@ -49,16 +48,25 @@ pub(crate) fn extract_with(text: &str, extra: &[Regex]) -> Option<String> {
         Boxed::Unbalanced => return None,
         Boxed::None => {}
     }
+    // The line forms: whichever occurs last in the text.
     [&*GSM8K, &*FINAL, &*ANSWER, &*ANSWER_IS]
         .into_iter()
-        .find_map(|p| last_capture(p, text))
+        .filter_map(|p| last_match(p, text))
+        .max_by_key(|(start, _)| *start)
+        .map(|(_, a)| a)
 }
 
 fn last_capture(pattern: &Regex, text: &str) -> Option<String> {
+    last_match(pattern, text).map(|(_, a)| a)
+}
+
+/// The last non-empty match of `pattern`: its start and the cleaned answer.
+fn last_match(pattern: &Regex, text: &str) -> Option<(usize, String)> {
     let caps = pattern.captures_iter(text).last()?;
-    let m = caps.get(1).or_else(|| caps.get(0))?;
+    let whole = caps.get(0)?;
+    let m = caps.get(1).unwrap_or(whole);
     let a = clean(m.as_str());
-    (!a.is_empty()).then_some(a)
+    (!a.is_empty()).then_some((whole.start(), a))
 }
 
 enum Boxed {
@@ -185,6 +193,8 @@ mod tests {
         assert_eq!(ex("The answer is 3.5. Done"), Some("3.5".into()));
         assert_eq!(ex("Final Answer: The final answer is $-\\frac{3}{4}$. I hope"), Some("-\\frac{3}{4}".into()));
         assert_eq!(ex("The answer is: **42**"), Some("42".into()));
+        assert_eq!(ex("The final answer is 3 apples.\nThe answer is 4."), Some("4".into()));
+        assert_eq!(ex("Answer: 1\n#### 2\nThe answer is 3"), Some("3".into()));
         assert_eq!(ex("no answer here"), None);
         assert_eq!(ex(""), None);
         assert_eq!(ex("Answer:"), None);

@@ -1,18 +1,13 @@
 //! Finding arithmetic claims (`a op b = c`, chains `a = b = c`, GSM8K `<<a*b=c>>`) in text.
 //!
-//! A claim is a maximal run of arithmetic tokens containing `=`. Runs are cut by words and
-//! punctuation, so `5 hours = 300 minutes` holds no claim. Because a cut can truncate an
-//! expression, a side is dropped (not checked) when its text may be incomplete:
-//!
-//! * the first side starts with a binary operator after a word (`6 apples + 5 = 11`), or
-//!   follows a multiplicative word (`3 times 4 + 2 = 14`, `half of 10 + 4 = 9`);
-//! * the last side ends with an operator, or is followed by a scale word (`7*2 = 14 billion`);
-//! * a side is next to an approximation marker (`≈`, `~`, `...`).
-//!
-//! What remains must have two sides and an operation to be checked; `x = 5` alone is a
-//! definition, recorded so that claims using `x` can be evaluated.
+//! A claim is a run of arithmetic tokens containing `=` (see [`super::runs`] for how runs are
+//! delimited and when a side is dropped because the prose may have cut it). What remains must
+//! have two sides and an operation to be checked; `x = 5` alone is a definition, recorded so
+//! that claims using `x` can be evaluated. GSM8K annotations are calculator claims: always
+//! checked, with no cutting.
 
 use super::lex::{latex_to_plain, lex, Kind, Token};
+use super::runs::{runs, Run};
 use crate::expr::{parse, Expr, Tok};
 use regex::Regex;
 use std::sync::LazyLock;
@@ -24,19 +19,6 @@ static LIST_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:(?:\d{1,3}|[a-zA-Z])[.)]|[-*•+]|#{1,6}|>)\s+")
         .unwrap_or_else(|e| panic!("static regex: {e}"))
 });
-
-/// Words after which an expression may have been cut on the left.
-const LEFT_CUT_WORDS: &[&str] = &[
-    "times", "of", "by", "per", "half", "twice", "double", "triple", "thrice", "quarter",
-    "third", "thirds", "over", "into", "divided", "multiplied", "plus", "minus", "less", "more",
-    "than", "and", "from", "squared", "cubed", "sqrt", "root", "product", "sum", "difference",
-    "quotient", "ratio",
-];
-/// Words before which an expression may continue on the right.
-const RIGHT_CUT_WORDS: &[&str] = &[
-    "times", "squared", "cubed", "hundred", "thousand", "million", "billion", "trillion",
-    "dozen", "dozens", "percent", "k", "m", "bn",
-];
 
 /// One side of a claim.
 #[derive(Debug, Clone)]
@@ -57,8 +39,13 @@ pub(super) struct Chain {
     pub text: String,
     pub sides: Vec<Side>,
     /// Whether some side computes something (an operator or `%`); otherwise the chain is at
-    /// most a definition.
+    /// most a definition. Always true for annotations.
     pub has_operation: bool,
+    /// A GSM8K calculator annotation: checked exactly, without rounding leeway.
+    pub calculator: bool,
+    /// The rest of the line mentions a remainder (`13 / 6 = 2 ... with a remainder of 1`):
+    /// an integer quotient is then not a false claim.
+    pub remainder_follows: bool,
 }
 
 /// What extraction found.
@@ -82,7 +69,13 @@ pub(super) fn extract(text: &str) -> Found {
             if inner.contains('=') {
                 let toks = lex(inner, true);
                 let whole = cap.get(0).map_or("", |m| m.as_str());
-                chain_from_run(&toks, inner, None, None, line, Some(whole), &mut found);
+                let run = Run {
+                    toks: toks.clone(),
+                    ctx: &toks,
+                    start: 0,
+                    end: toks.len(),
+                };
+                chain_from_run(&run, inner, line, Some(whole), &mut found);
             }
         }
         let prose = ANNOTATION.replace_all(raw, "");
@@ -90,76 +83,36 @@ pub(super) fn extract(text: &str) -> Found {
         if !prose.contains('=') {
             continue;
         }
+        if prose.len() > MAX_LINE_BYTES {
+            found.unparsed.push((line, "(line too long to check)".to_owned()));
+            continue;
+        }
         let plain = latex_to_plain(&prose);
         let toks = lex(&plain, false);
-        let mut k = 0;
-        while k < toks.len() {
-            if !toks[k].is_math() {
-                k += 1;
-                continue;
-            }
-            let start = k;
-            while k < toks.len() && toks[k].is_math() {
-                k += 1;
-            }
-            let run = &toks[start..k];
-            if run.iter().any(|t| t.kind == Kind::Eq) {
-                let before = start.checked_sub(1).map(|p| &toks[p]);
-                chain_from_run(run, &plain, before, toks.get(k), line, None, &mut found);
-            }
+        for run in runs(&toks) {
+            chain_from_run(&run, &plain, line, None, &mut found);
         }
     }
     found
 }
 
-fn is_cut_word(t: Option<&Token>, words: &[&str]) -> bool {
-    matches!(t.map(|t| &t.kind), Some(Kind::Word(w)) if words.contains(&w.as_str()))
-}
+/// Prose lines longer than this are not checked (counted as skipped): lexing cost must stay
+/// bounded on hostile input.
+const MAX_LINE_BYTES: usize = 20_000;
 
 fn is_op(t: &Token) -> bool {
     matches!(t.kind, Kind::Math(Tok::Op(_) | Tok::ImplicitMul))
 }
 
-/// Turns one run of arithmetic tokens into a chain (or nothing).
-fn chain_from_run(
-    run: &[Token],
-    text: &str,
-    before: Option<&Token>,
-    after: Option<&Token>,
-    line: usize,
-    annotation: Option<&str>,
-    found: &mut Found,
-) {
-    let mut sides: Vec<&[Token]> = run.split(|t| t.kind == Kind::Eq).collect();
-    // The first side: empty (`Total = 5 + 3 = 8`), cut on the left, or after `≈`.
-    if let Some(first) = sides.first() {
-        let cut = match first.first() {
-            None => true,
-            Some(t) if is_op(t) => {
-                let unary = matches!(t.kind, Kind::Math(Tok::Op('-' | '+')))
-                    && first.get(1).is_some_and(|n| !n.space_before)
-                    && !matches!(before.map(|b| &b.kind), Some(Kind::Word(_)));
-                !unary
-            }
-            Some(_) => {
-                is_cut_word(before, LEFT_CUT_WORDS)
-                    || matches!(before.map(|b| &b.kind), Some(Kind::Approx))
-            }
-        };
-        if cut {
+/// Turns one run into a chain (or nothing). `annotation` is the whole `<<...>>` of a calculator
+/// annotation, which is never cut.
+fn chain_from_run(run: &Run, text: &str, line: usize, annotation: Option<&str>, found: &mut Found) {
+    let mut sides: Vec<&[Token]> = run.toks.split(|t| t.kind == Kind::Eq).collect();
+    if annotation.is_none() {
+        if sides.first().is_some_and(|f| run.first_side_cut(f)) {
             sides.remove(0);
         }
-    }
-    if let Some(last) = sides.last() {
-        let cut = match last.last() {
-            None => true,
-            Some(t) if is_op(t) => true,
-            Some(_) => {
-                is_cut_word(after, RIGHT_CUT_WORDS)
-                    || matches!(after.map(|a| &a.kind), Some(Kind::Approx))
-            }
-        };
-        if cut {
+        if sides.last().is_some_and(|l| run.last_side_cut(l)) {
             sides.pop();
         }
     }
@@ -174,14 +127,16 @@ fn chain_from_run(
         Some(a) => a.to_owned(),
         None => {
             let a = sides[0].first().map_or(0, |t| t.start);
-            let b = sides[sides.len() - 1].last().map_or(a, |t| t.end);
+            let b = sides[last].last().map_or(a, |t| t.end);
             text.get(a..b).unwrap_or("").to_owned()
         }
     };
-    let has_operation = sides.iter().any(|s| {
-        s.iter()
-            .any(|t| is_op(t) || t.kind == Kind::Math(Tok::Percent))
-    });
+    // A calculator annotation is always a claim, even `<<6=6>>`.
+    let has_operation = annotation.is_some()
+        || sides.iter().any(|s| {
+            s.iter()
+                .any(|t| is_op(t) || t.kind == Kind::Math(Tok::Percent))
+        });
     let mut parsed = Vec::with_capacity(sides.len());
     for side in &sides {
         let toks: Vec<Tok> = side
@@ -216,6 +171,11 @@ fn chain_from_run(
         text: span_text,
         sides: parsed,
         has_operation,
+        calculator: annotation.is_some(),
+        remainder_follows: annotation.is_none() && {
+            let rest = run.ctx.get(run.end..).unwrap_or(&[]);
+            rest.iter().any(|t| matches!(&t.kind, Kind::Word(w) if w.starts_with("remain")))
+        },
     });
 }
 
@@ -267,8 +227,36 @@ mod tests {
     }
 
     #[test]
+    fn unit_words_are_dropped() {
+        assert_eq!(texts("30 snakes * 3 birds/snake = 90 birds"), ["30 snakes * 3 birds/snake = 90"]);
+        assert_eq!(texts("6 apples + 5 apples * 2 = 16 apples"), ["6 apples + 5 apples * 2 = 16"]);
+        assert_eq!(texts("6 apples + 5 apples = 11 apples"), ["6 apples + 5 apples = 11"]);
+        assert!(texts("29 + 24 decorations already up = 83").is_empty());
+        assert!(texts("4.5 gallons = 4.5 * 8 = 36 pints")
+            .iter()
+            .all(|t| t == "4.5 * 8 = 36"));
+        assert_eq!(texts("105 years / 3 = 35 years/person"), ["105 years / 3 = 35"]);
+        assert_eq!(texts("$3456 / 4 accounts = $864/account"), ["3456 / 4 accounts = $864"]);
+        assert_eq!(texts("$15/hour = 15*7 = $105"), ["15*7 = $105"]);
+        assert_eq!(texts("3 inches + 6 inches + 1 inch * 2 = 11"), ["3 inches + 6 inches + 1 inch * 2 = 11"]);
+        assert_eq!(texts("20 students x $4/day = $80."), ["20 students x $4/day = $80"]);
+        assert!(texts("We know J = 4 N, so").is_empty());
+        // Mixed units in a sum are not read as plain numbers.
+        assert!(texts("2 hours + 30 minutes = 150 minutes").is_empty());
+        // After `=`, a unit word ends the claim: `= 7 days * 2` is not `7 * 2`.
+        assert_eq!(texts("3 + 4 = 7 days, 7 days * 2 = 14"), ["3 + 4 = 7", "7 days * 2 = 14"]);
+        assert!(texts("4 + 3 = 7 days * 2 = 14 days").is_empty());
+    }
+
+    #[test]
     fn cut_sides_are_dropped() {
-        assert!(texts("6 apples + 5 apples = 11 apples").is_empty());
+        assert!(texts("She has 6 apples - 3 eaten = 3").is_empty());
+        assert!(texts("12 divided by 4 + 2 = 5").is_empty());
+        assert_eq!(texts("a total of 4 + 2 = 6"), ["4 + 2 = 6"]);
+        assert_eq!(texts("it increased by 4 + 2 = 6"), ["4 + 2 = 6"]);
+        assert!(texts("half of 10 + 4 = 9").is_empty());
+        assert!(texts("3 + 4 = 7 times 2").is_empty());
+        assert_eq!(texts("5*11 = 55 times."), ["5*11 = 55"]);
         assert!(texts("3 times 4 + 2 = 14").is_empty());
         assert!(texts("He travels 7*2=14 billion miles").is_empty());
         assert!(texts("10/3 ≈ 3.33").is_empty());

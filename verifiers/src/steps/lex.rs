@@ -8,6 +8,7 @@
 use crate::expr::Tok;
 use crate::numbers::{decimal_value, latex_arg};
 use num_rational::BigRational;
+use num_traits::Zero;
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,8 @@ pub(super) struct Token {
     pub space_before: bool,
     /// Digits written after the decimal point (numbers only).
     pub decimals: usize,
+    /// A currency sign came right before this token (`$5`).
+    pub dollar: bool,
 }
 
 impl Token {
@@ -113,113 +116,401 @@ pub(super) fn latex_to_plain(s: &str) -> String {
 }
 
 /// Lexes one line. `calculator` is true inside GSM8K `<<...>>` annotations, where `**` is a
-/// power; in prose `**` is Markdown bold.
+/// power and the prose heuristics (times, dates, labels) are off; in prose `**` is Markdown bold.
 pub(super) fn lex(text: &str, calculator: bool) -> Vec<Token> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let byte_at = |k: usize| chars.get(k).map_or(text.len(), |&(b, _)| b);
-    let ch = |k: usize| chars.get(k).map(|&(_, c)| c);
-    let mut toks: Vec<Token> = Vec::new();
-    let mut space = false;
-    let mut i = 0;
-    let push = |toks: &mut Vec<Token>, kind: Kind, a: usize, b: usize, space: &mut bool| {
-        toks.push(Token {
-            kind,
-            start: byte_at(a),
-            end: byte_at(b),
-            space_before: *space,
-            decimals: 0,
-        });
-        *space = false;
+    let mut lx = Lexer {
+        chars: text.char_indices().collect(),
+        text_len: text.len(),
+        toks: Vec::new(),
+        space: false,
+        dollar: false,
+        calculator,
     };
-    while i < chars.len() {
-        let c = chars[i].1;
-        let prev_is_digit = i > 0 && ch(i - 1).is_some_and(|p| p.is_ascii_digit() || p == '.');
-        if c.is_ascii_digit() || (c == '.' && !prev_is_digit && ch(i + 1).is_some_and(|n| n.is_ascii_digit())) {
-            i = lex_number(&chars, calculator, i, &mut toks, &mut space, text.len());
-            continue;
-        }
-        if c.is_whitespace() {
-            space = true;
-            i += 1;
-            continue;
-        }
-        let (kind, len) = match c {
-            '$' | '€' | '£' | '¥' => {
+    lx.run();
+    resolve_letters(&mut lx.toks);
+    lx.toks
+}
+
+struct Lexer {
+    chars: Vec<(usize, char)>,
+    text_len: usize,
+    toks: Vec<Token>,
+    /// Whitespace since the last token.
+    space: bool,
+    /// A currency sign since the last token.
+    dollar: bool,
+    calculator: bool,
+}
+
+impl Lexer {
+    fn ch(&self, k: usize) -> Option<char> {
+        self.chars.get(k).map(|&(_, c)| c)
+    }
+
+    fn byte(&self, k: usize) -> usize {
+        self.chars.get(k).map_or(self.text_len, |&(b, _)| b)
+    }
+
+    fn digits_from(&self, k: usize) -> usize {
+        self.chars
+            .get(k..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|(_, c)| c.is_ascii_digit())
+            .count()
+    }
+
+    fn collect(&self, a: usize, b: usize) -> String {
+        self.chars[a..b].iter().map(|&(_, c)| c).collect()
+    }
+
+    fn push(&mut self, kind: Kind, a: usize, b: usize, decimals: usize) {
+        let t = Token {
+            kind,
+            start: self.byte(a),
+            end: self.byte(b),
+            space_before: self.space,
+            decimals,
+            dollar: self.dollar,
+        };
+        self.toks.push(t);
+        self.space = false;
+        self.dollar = false;
+    }
+
+    fn run(&mut self) {
+        let mut i = 0;
+        while i < self.chars.len() {
+            let c = self.chars[i].1;
+            let prev = i.checked_sub(1).and_then(|p| self.ch(p));
+            let next = self.ch(i + 1);
+            let starts_number = c.is_ascii_digit()
+                || (c == '.'
+                    && !prev.is_some_and(|p| p.is_ascii_digit() || p == '.')
+                    && next.is_some_and(|n| n.is_ascii_digit()));
+            if starts_number {
+                let next_i = self.number(i);
+                // Always make progress, whatever `number` decided.
+                i = if next_i > i { next_i } else { self.word(i, i + 1) };
+                continue;
+            }
+            if c.is_whitespace() {
+                self.space = true;
                 i += 1;
                 continue;
             }
-            '+' => (Kind::Math(Tok::Op('+')), 1),
-            '-' | '−' => (Kind::Math(Tok::Op('-')), 1),
-            '*' if ch(i + 1) == Some('*') => {
-                let run = chars[i..].iter().take_while(|&&(_, c)| c == '*').count();
-                if calculator && run == 2 {
-                    (Kind::Math(Tok::Op('^')), 2)
-                } else {
-                    (Kind::Punct, run)
+            let (kind, len) = match c {
+                '$' | '€' | '£' | '¥' => {
+                    self.dollar = true;
+                    i += 1;
+                    continue;
                 }
-            }
-            '*' | '×' | '·' | '⋅' | '∙' => (Kind::Math(Tok::Op('*')), 1),
-            '/' | '÷' | '∕' => (Kind::Math(Tok::Op('/')), 1),
-            '^' => (Kind::Math(Tok::Op('^')), 1),
-            '²' | '³' => {
-                let n = if c == '²' { 2 } else { 3 };
-                push(&mut toks, Kind::Math(Tok::Op('^')), i, i, &mut space);
-                (Kind::Math(Tok::Num(BigRational::from_integer(n.into()))), 1)
-            }
-            '=' => {
-                let run = chars[i..].iter().take_while(|&&(_, c)| c == '=').count();
-                if ch(i + run) == Some('>') {
-                    (Kind::Punct, run + 1)
-                } else {
-                    (Kind::Eq, run)
+                '+' => (Kind::Math(Tok::Op('+')), 1),
+                '-' | '−' => (Kind::Math(Tok::Op('-')), 1),
+                // An en dash is a minus only between spaces (`38 – x`); `3–4` is a range.
+                '–' if self.space && next.is_some_and(char::is_whitespace) => {
+                    (Kind::Math(Tok::Op('-')), 1)
                 }
-            }
-            '≈' | '~' | '≃' | '≅' | '…' => (Kind::Approx, 1),
-            '.' if ch(i + 1) == Some('.') && ch(i + 2) == Some('.') => (Kind::Approx, 3),
-            '(' | '[' | '{' => (Kind::Math(Tok::LParen), 1),
-            ')' | ']' | '}' => (Kind::Math(Tok::RParen), 1),
-            '%' => (Kind::Math(Tok::Percent), 1),
-            c if c.is_alphabetic() || c == '\u{1}' => {
-                let len = chars[i..]
-                    .iter()
-                    .take_while(|&&(_, c)| c.is_alphabetic() || c == '\'' || c == '’' || c == '\u{1}')
-                    .count();
-                let word: String = chars[i..i + len].iter().map(|&(_, c)| c).collect();
-                (letter_or_word(&word, &toks, &chars, i + len), len)
-            }
-            _ => (Kind::Punct, 1),
-        };
-        push(&mut toks, kind, i, i + len, &mut space);
-        i += len;
+                '*' if next == Some('*') => {
+                    let run = self.chars[i..].iter().take_while(|&&(_, c)| c == '*').count();
+                    if self.calculator && run == 2 {
+                        (Kind::Math(Tok::Op('^')), 2)
+                    } else {
+                        (Kind::Punct, run)
+                    }
+                }
+                '*' | '×' | '·' | '⋅' | '∙' => (Kind::Math(Tok::Op('*')), 1),
+                '/' | '÷' | '∕' => (Kind::Math(Tok::Op('/')), 1),
+                '^' => (Kind::Math(Tok::Op('^')), 1),
+                '²' | '³' => {
+                    let n = if c == '²' { 2 } else { 3 };
+                    self.push(Kind::Math(Tok::Op('^')), i, i, 0);
+                    (Kind::Math(Tok::Num(BigRational::from_integer(n.into()))), 1)
+                }
+                '=' => {
+                    let run = self.chars[i..].iter().take_while(|&&(_, c)| c == '=').count();
+                    if self.ch(i + run) == Some('>') {
+                        (Kind::Punct, run + 1)
+                    } else {
+                        (Kind::Eq, run)
+                    }
+                }
+                '≈' | '~' | '≃' | '≅' | '…' => (Kind::Approx, 1),
+                '.' if next == Some('.') && self.ch(i + 2) == Some('.') => (Kind::Approx, 3),
+                '(' | '[' | '{' => (Kind::Math(Tok::LParen), 1),
+                ')' | ']' | '}' => (Kind::Math(Tok::RParen), 1),
+                '%' => (Kind::Math(Tok::Percent), 1),
+                c if c.is_alphabetic() || c == '\u{1}' => {
+                    let len = self.word_len(i);
+                    let word = self.collect(i, i + len);
+                    (self.letter_or_word(&word, i + len), len)
+                }
+                _ => (Kind::Punct, 1),
+            };
+            self.push(kind, i, i + len, 0);
+            i += len;
+        }
     }
-    resolve_letters(&mut toks);
-    toks
-}
 
-/// A single letter may be the multiplication sign `x`, an unknown, or a word.
-fn letter_or_word(word: &str, toks: &[Token], chars: &[(usize, char)], after: usize) -> Kind {
-    let mut it = word.chars();
-    let (Some(c), None) = (it.next(), it.next()) else {
-        return Kind::Word(word.to_lowercase());
-    };
-    let prev_operand = toks.last().is_some_and(|t| {
-        matches!(
-            t.kind,
-            Kind::Math(Tok::Num(_) | Tok::RParen | Tok::Percent)
-        )
-    });
-    let next = chars[after..]
-        .iter()
-        .map(|&(_, c)| c)
-        .find(|c| !c.is_whitespace() && !matches!(c, '$' | '€' | '£'));
-    let next_operand = next.is_some_and(|n| n.is_ascii_digit() || n == '(' || n == '.');
-    if (c == 'x' || c == 'X') && prev_operand && next_operand {
-        return Kind::Math(Tok::Op('*'));
+    /// Length of the word at `i`: letters and apostrophes, and hyphens between letters
+    /// (`push-ups`, `t-shirts`).
+    fn word_len(&self, i: usize) -> usize {
+        let mut k = i;
+        while let Some(c) = self.ch(k) {
+            let letter = c.is_alphabetic() || c == '\'' || c == '’' || c == '\u{1}';
+            let hyphen = c == '-'
+                && k > i
+                && self.ch(k - 1).is_some_and(char::is_alphabetic)
+                && self.ch(k + 1).is_some_and(char::is_alphabetic);
+            if !(letter || hyphen) {
+                break;
+            }
+            k += 1;
+        }
+        k - i
     }
-    if c == 'a' || c == 'I' || !c.is_ascii_alphabetic() {
-        return Kind::Word(word.to_lowercase());
+
+    /// A single letter may be the multiplication sign `x`, an unknown, or a word.
+    fn letter_or_word(&self, word: &str, after: usize) -> Kind {
+        let mut it = word.chars();
+        let (Some(c), None) = (it.next(), it.next()) else {
+            return Kind::Word(word.to_lowercase());
+        };
+        let prev_operand = self.toks.last().is_some_and(|t| {
+            matches!(
+                t.kind,
+                Kind::Math(Tok::Num(_) | Tok::RParen | Tok::Percent)
+            )
+        });
+        let next = self.chars[after..]
+            .iter()
+            .map(|&(_, c)| c)
+            .find(|c| !c.is_whitespace() && !matches!(c, '$' | '€' | '£'));
+        let next_operand = next.is_some_and(|n| n.is_ascii_digit() || n == '(' || n == '.');
+        let next_number = next.is_some_and(|n| n.is_ascii_digit() || n == '.');
+        let prev_word = matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Word(_)));
+        // `0.2 x 50`, and `20 students x $4` (after a unit word, before a number).
+        if (c == 'x' || c == 'X') && ((prev_operand && next_operand) || (prev_word && next_number)) {
+            return Kind::Math(Tok::Op('*'));
+        }
+        if c == 'a' || c == 'I' || !c.is_ascii_alphabetic() {
+            return Kind::Word(word.to_lowercase());
+        }
+        Kind::Letter(c)
     }
-    Kind::Letter(c)
+
+    /// A glued proper fraction `a/b` of integers at `k`; returns its value and end index.
+    fn proper_fraction_at(&self, k: usize) -> Option<(BigRational, usize)> {
+        let a = self.digits_from(k);
+        if a == 0 || self.ch(k + a) != Some('/') {
+            return None;
+        }
+        let b = self.digits_from(k + a + 1);
+        let end = k + a + 1 + b;
+        let after = self.ch(end);
+        let clean_end = !after.is_some_and(|c| {
+            c.is_ascii_digit()
+                || c == '/'
+                || (c == '.' && self.ch(end + 1).is_some_and(|d| d.is_ascii_digit()))
+        });
+        if b == 0 || !clean_end {
+            return None;
+        }
+        let n = decimal_value(&self.collect(k, k + a), "").ok()?;
+        let d = decimal_value(&self.collect(k + a + 1, end), "").ok()?;
+        (n < d && !n.is_zero()).then(|| (n / d, end))
+    }
+
+    /// A mixed number's fraction after an integer ending at `i`: ` 1/2`, ` and 1/2`,
+    /// ` and $1/3`, ` and (2/3)`. Returns the fraction and the index after it.
+    fn mixed_tail(&self, i: usize) -> Option<(BigRational, usize)> {
+        if self.ch(i) != Some(' ') {
+            return None;
+        }
+        if let Some(found) = self.proper_fraction_at(i + 1) {
+            return Some(found);
+        }
+        let and: String = self.collect(i, (i + 5).min(self.chars.len()));
+        if and != " and " {
+            return None;
+        }
+        let mut k = i + 5;
+        if matches!(self.ch(k), Some('$' | '€' | '£')) {
+            k += 1;
+        }
+        let paren = self.ch(k) == Some('(');
+        if paren {
+            k += 1;
+        }
+        let (value, end) = self.proper_fraction_at(k)?;
+        if paren {
+            (self.ch(end) == Some(')')).then_some((value, end + 1))
+        } else {
+            Some((value, end))
+        }
+    }
+
+    /// Lexes a number starting at `start`; returns the index after it.
+    fn number(&mut self, start: usize) -> usize {
+        let prose = !self.calculator;
+        // `D3`, `COVID19`: digits glued to a word are part of it.
+        let after_times_x = matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Math(Tok::Op('*'))));
+        if prose && !after_times_x && start > 0 && self.ch(start - 1).is_some_and(char::is_alphabetic) {
+            let len = self.chars[start..]
+                .iter()
+                .take_while(|&&(_, c)| c.is_alphanumeric())
+                .count()
+                .max(1);
+            return self.word(start, start + len);
+        }
+        let mut i = start;
+        let mut int = String::new();
+        let mut group = 0usize;
+        let mut grouped = false;
+        // Thousands separators: commas, or (in prose) single spaces (`18 000`); one kind per
+        // number, groups of exactly three digits.
+        let mut separator = None;
+        while let Some(c) = self.ch(i) {
+            let is_sep = c == ',' || (prose && matches!(c, ' ' | '\u{a0}' | '\u{2009}' | '\u{202f}'));
+            if c.is_ascii_digit() {
+                int.push(c);
+                group += 1;
+                i += 1;
+            } else if is_sep
+                && separator.is_none_or(|s| s == c)
+                && !int.is_empty()
+                && self.digits_from(i + 1) == 3
+                && (c == ',' || self.ch(i + 4) != Some('/'))
+            {
+                if !(if grouped { group == 3 } else { group <= 3 }) || int.starts_with('0') {
+                    break;
+                }
+                separator = Some(c);
+                grouped = true;
+                group = 0;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let mut frac = String::new();
+        if self.ch(i) == Some('.') && self.ch(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+            while let Some(c) = self.ch(i).filter(char::is_ascii_digit) {
+                frac.push(c);
+                i += 1;
+            }
+        }
+        let plain_int = frac.is_empty() && !grouped;
+        if prose {
+            // 1.2.3, 3:00, 1/2/2020, 2023-01-05, 0900: not arithmetic.
+            let run_len = self.chars[i..]
+                .iter()
+                .take(16)
+                .take_while(|&&(_, c)| c.is_ascii_digit() || matches!(c, '.' | ':' | '/' | '-'))
+                .count();
+            let run = self.collect(i, i + run_len);
+            let dotted = run.starts_with('.') && run[1..].starts_with(|c: char| c.is_ascii_digit());
+            let timed = run.starts_with(':') && self.digits_from(i + 1) == 2;
+            let dated = plain_int
+                && ((int.len() <= 2 && is_date_tail(&run, '/'))
+                    || (int.len() == 4 && is_date_tail(&run, '-')));
+            if dotted || timed || dated {
+                return self.word(start, i + run_len);
+            }
+            if plain_int && int.len() >= 2 && int.starts_with('0') {
+                return self.word(start, i);
+            }
+            // `Weeks 1-2`: a range after a word, not a subtraction.
+            let after_word = self.space && matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Word(_)));
+            if plain_int && after_word && self.ch(i) == Some('-') {
+                let d = self.digits_from(i + 1);
+                let upper = decimal_value(&self.collect(i + 1, i + 1 + d), "").ok();
+                let lower = decimal_value(&int, "").ok();
+                if d > 0 && upper.zip(lower).is_some_and(|(u, l)| u > l) {
+                    return self.word(start, i + 1 + d);
+                }
+            }
+        }
+        // `12-pound`, `250-page`: an adjective, not a subtraction.
+        if prose
+            && self.ch(i) == Some('-')
+            && self.ch(i + 1).is_some_and(|c| c.is_ascii_alphabetic())
+            && self.ch(i + 2).is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            let len = self.word_len(i + 1);
+            return self.word(start, i + 1 + len);
+        }
+        // Glued letters: `3x4` (times), `2x` (coefficient), `3rd`/`5kg` (a word).
+        let letters = self.chars[i..]
+            .iter()
+            .take_while(|&&(_, c)| c.is_alphabetic())
+            .count();
+        let suffix = self.collect(i, i + letters).to_lowercase();
+        if letters > 1 && matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "am" | "pm") {
+            return self.word(start, i + letters); // `3rd`, `10am`
+        }
+        let Ok(mut value) = decimal_value(&int, &frac) else {
+            return self.word(start, i);
+        };
+        let mut end = i;
+        let after_spaced_division = self.space
+            && matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Math(Tok::Op('/'))));
+        if plain_int && prose && after_spaced_division && self.ch(i) == Some('/') {
+            // `25 / 1/3`: a glued fraction after a spaced division sign is one number.
+            let d = self.digits_from(i + 1);
+            let e = i + 1 + d;
+            let clean_end = !self.ch(e).is_some_and(|c| {
+                (c == '/' && !self.ch(e + 1).is_some_and(char::is_alphabetic))
+                    || (c == '.' && self.ch(e + 1).is_some_and(|x| x.is_ascii_digit()))
+            });
+            if d > 0 && clean_end {
+                if let Ok(den) = decimal_value(&self.collect(i + 1, e), "") {
+                    if !den.is_zero() {
+                        value /= den;
+                        end = e;
+                    }
+                }
+            }
+        } else if plain_int && prose {
+            if let Some((f, e)) = self.mixed_tail(i) {
+                value += f;
+                end = e;
+            }
+        }
+        self.push(Kind::Math(Tok::Num(value)), start, end, frac.len());
+        if letters > 1 && end == i {
+            // `25ml`: a number and its unit word.
+            self.push(Kind::Word(suffix), end, end + letters, 0);
+            return end + letters;
+        }
+        if letters == 1 && end == i {
+            let c = self.ch(end).unwrap_or(' ');
+            let after = self.ch(end + 1);
+            let times = (c == 'x' || c == 'X')
+                && after.is_some_and(|n| n.is_ascii_digit() || n == '(');
+            let kind = if times {
+                Kind::Math(Tok::Op('*'))
+            } else if c.is_ascii_alphabetic() {
+                self.push(Kind::Math(Tok::ImplicitMul), end, end, 0);
+                Kind::Letter(c)
+            } else {
+                Kind::Word(c.to_string())
+            };
+            self.push(kind, end, end + 1, 0);
+            return end + 1;
+        }
+        if self.ch(end) == Some('(') {
+            self.push(Kind::Math(Tok::ImplicitMul), end, end, 0);
+        }
+        end
+    }
+
+    /// Emits the chars `a..b` as one opaque word.
+    fn word(&mut self, a: usize, b: usize) -> usize {
+        self.push(Kind::Word(String::from("#")), a, b, 0);
+        b
+    }
 }
 
 /// A letter is an unknown when it touches an operator, `=` or a parenthesis; otherwise a word.
@@ -245,160 +536,18 @@ fn resolve_letters(toks: &mut [Token]) {
     }
 }
 
-/// Lexes a number starting at `i`; returns the index after it.
-fn lex_number(
-    chars: &[(usize, char)],
-    calculator: bool,
-    start: usize,
-    toks: &mut Vec<Token>,
-    space: &mut bool,
-    text_len: usize,
-) -> usize {
-    let ch = |k: usize| chars.get(k).map(|&(_, c)| c);
-    let byte_at = |k: usize| chars.get(k).map_or(text_len, |&(b, _)| b);
-    let digits_from = |k: usize| chars[k.min(chars.len())..].iter().take_while(|(_, c)| c.is_ascii_digit()).count();
-    let mut i = start;
-    let mut int = String::new();
-    let mut group = 0usize;
-    let mut grouped = false;
-    while let Some(c) = ch(i) {
-        if c.is_ascii_digit() {
-            int.push(c);
-            group += 1;
-            i += 1;
-        } else if c == ','
-            && !int.is_empty()
-            && digits_from(i + 1) == 3
-            && (if grouped { group == 3 } else { group <= 3 })
-            && !int.starts_with('0')
-        {
-            grouped = true;
-            group = 0;
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    let mut frac = String::new();
-    if ch(i) == Some('.') && ch(i + 1).is_some_and(|c| c.is_ascii_digit()) {
-        i += 1;
-        while let Some(c) = ch(i).filter(char::is_ascii_digit) {
-            frac.push(c);
-            i += 1;
-        }
-    }
-    let word = |toks: &mut Vec<Token>, end: usize, space: &mut bool| {
-        toks.push(Token {
-            kind: Kind::Word(String::from("#")),
-            start: byte_at(start),
-            end: byte_at(end),
-            space_before: *space,
-            decimals: 0,
-        });
-        *space = false;
-        end
-    };
-    let is_num_char = |c: char| c.is_ascii_digit() || c == '.' || c == ':' || c == '/' || c == '-';
-    // 1.2.3, 3:00, 1/2/2020, 2023-01-05: not arithmetic.
-    let rest_run = chars[i..].iter().take_while(|&&(_, c)| is_num_char(c)).count();
-    let run: String = chars[i..i + rest_run].iter().map(|&(_, c)| c).collect();
-    let dotted = run.starts_with('.') && run[1..].starts_with(|c: char| c.is_ascii_digit());
-    let timed = run.starts_with(':') && run[1..].starts_with(|c: char| c.is_ascii_digit());
-    let dated = frac.is_empty()
-        && !grouped
-        && ((int.len() <= 2 && is_date_tail(&run, '/'))
-            || (int.len() == 4 && is_date_tail(&run, '-')));
-    if !calculator && (dotted || timed || dated) {
-        return word(toks, i + rest_run, space);
-    }
-    // Glued letters: `3x4` (times), `2x` (coefficient), `3rd`/`5kg` (a word).
-    let letters = chars[i..].iter().take_while(|&&(_, c)| c.is_alphabetic()).count();
-    if letters > 1 {
-        return word(toks, i + letters, space);
-    }
-    let Ok(mut value) = decimal_value(&int, &frac) else {
-        return word(toks, i, space);
-    };
-    let mut end = i;
-    // Mixed number `3 1/2`: an integer, one space, a proper fraction of integers.
-    if frac.is_empty() && !grouped && ch(i) == Some(' ') {
-        let a = digits_from(i + 1);
-        if a > 0 && ch(i + 1 + a) == Some('/') {
-            let b = digits_from(i + 2 + a);
-            let after = ch(i + 2 + a + b);
-            let clean_end = !after.is_some_and(|c| {
-                c.is_ascii_digit()
-                    || c == '/'
-                    || (c == '.' && ch(i + 3 + a + b).is_some_and(|d| d.is_ascii_digit()))
-            });
-            if b > 0 && clean_end {
-                let num: String = chars[i + 1..i + 1 + a].iter().map(|&(_, c)| c).collect();
-                let den: String = chars[i + 2 + a..i + 2 + a + b].iter().map(|&(_, c)| c).collect();
-                if let (Ok(n), Ok(d)) = (decimal_value(&num, ""), decimal_value(&den, "")) {
-                    if n < d && n > BigRational::from_integer(0.into()) {
-                        value += n / d;
-                        end = i + 2 + a + b;
-                    }
-                }
-            }
-        }
-    }
-    toks.push(Token {
-        kind: Kind::Math(Tok::Num(value)),
-        start: byte_at(start),
-        end: byte_at(end),
-        space_before: *space,
-        decimals: frac.len(),
-    });
-    *space = false;
-    if letters == 1 {
-        let c = ch(end).unwrap_or(' ');
-        let after = ch(end + 1);
-        let times = (c == 'x' || c == 'X') && after.is_some_and(|n| n.is_ascii_digit() || n == '(');
-        let kind = if times {
-            Kind::Math(Tok::Op('*'))
-        } else if c.is_ascii_alphabetic() {
-            push_implicit(toks, byte_at(end));
-            Kind::Letter(c)
-        } else {
-            Kind::Word(c.to_string())
-        };
-        toks.push(Token {
-            kind,
-            start: byte_at(end),
-            end: byte_at(end + 1),
-            space_before: false,
-            decimals: 0,
-        });
-        return end + 1;
-    }
-    if ch(end) == Some('(') {
-        push_implicit(toks, byte_at(end));
-    }
-    end
-}
-
-fn push_implicit(toks: &mut Vec<Token>, at: usize) {
-    toks.push(Token {
-        kind: Kind::Math(Tok::ImplicitMul),
-        start: at,
-        end: at,
-        space_before: false,
-        decimals: 0,
-    });
-}
-
 /// `/2/2020` or `-01-05` after the first number: the rest of a date (two more numeric parts,
 /// the middle one at most two digits, the last two or four).
 fn is_date_tail(run: &str, sep: char) -> bool {
     let parts: Vec<&str> = run.split(sep).collect();
     let numeric = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    let last = parts.get(2).map_or("", |p| p.trim_end_matches('.'));
     parts.len() >= 3
         && parts[0].is_empty()
         && numeric(parts[1])
         && parts[1].len() <= 2
-        && numeric(parts[2].trim_end_matches('.'))
-        && matches!(parts[2].trim_end_matches('.').len(), 2 | 4)
+        && numeric(last)
+        && matches!(last.len(), 2 | 4)
 }
 
 #[cfg(test)]
@@ -443,7 +592,13 @@ mod tests {
         assert_eq!(kinds("x = 4"), ["var:x", "=", "4"]);
         assert_eq!(kinds("a 3"), ["w:a", "3"]);
         assert_eq!(kinds("the 3rd day"), ["w:the", "w:#", "w:day"]);
-        assert_eq!(kinds("5kg"), ["w:#"]);
+        assert_eq!(kinds("5kg"), ["5", "w:kg"]);
+        assert_eq!(kinds("students x $4"), ["w:students", "*", "4"]);
+        assert_eq!(kinds("Let x be"), ["w:let", "w:x", "w:be"]);
+        assert_eq!(kinds("15 push-ups"), ["15", "w:push-ups"]);
+        assert_eq!(kinds("a 12-pound bag"), ["w:a", "w:#", "w:bag"]);
+        assert_eq!(kinds("D3 = 6"), ["w:D", "w:#", "=", "6"]);
+        assert_eq!(kinds("Mrs.5 = 5"), ["w:mrs", "w:#", "5", "=", "5"]);
     }
 
     #[test]
@@ -461,6 +616,11 @@ mod tests {
         assert_eq!(kinds("2 3/2"), ["2", "3", "/", "2"]);
         assert_eq!(kinds("1,2,3"), ["1", "p", "2", "p", "3"]);
         assert_eq!(kinds("12,3456"), ["12", "p", "3456"]);
+        assert_eq!(kinds("= 18 000 watts"), ["=", "18000", "w:watts"]);
+        assert_eq!(kinds("1 000,000"), ["1000", "p", "w:#"]);
+        assert_eq!(kinds("Weeks 1-2 = 3"), ["w:weeks", "w:#", "=", "3"]);
+        assert_eq!(kinds("so 4-2 = 2"), ["w:so", "4", "-", "2", "=", "2"]);
+        assert_eq!(kinds("so 4 - 2 = 2"), ["w:so", "4", "-", "2", "=", "2"]);
     }
 
     #[test]
