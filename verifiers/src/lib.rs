@@ -15,7 +15,9 @@ mod compliance;
 pub mod external;
 mod expr;
 pub mod numbers;
+mod solver;
 mod sample;
+pub mod smt;
 pub mod python_tests;
 pub mod sandbox;
 mod semaphore;
@@ -31,6 +33,8 @@ pub use compliance::{
     assert_verifier_compliance, check_verifier_compliance, ComplianceOptions, ComplianceReport,
     Expect,
 };
+pub use smt::{SmtConfig, SmtVerifier};
+pub use solver::SolverLimits;
 pub use steps::{Rounding, StepsConfig, StepsReport, StepsVerifier};
 pub use python_tests::{PythonTestsConfig, PythonTestsVerifier};
 pub use external::{ExternalConfig, ExternalVerifier};

@@ -8,6 +8,7 @@ mod extract;
 mod value;
 
 pub use extract::extract_answer;
+pub(crate) use extract::extract_with;
 pub use value::{compare, normalize_text, parse_answer, AnswerValue, Comparison};
 
 use crate::{Sample, Verdict, Verifier, VerifyError};
