@@ -12,6 +12,7 @@
 pub mod answer;
 pub mod code_block;
 mod compliance;
+pub mod equivalence;
 pub mod external;
 mod expr;
 pub mod numbers;
@@ -33,6 +34,7 @@ pub use compliance::{
     assert_verifier_compliance, check_verifier_compliance, ComplianceOptions, ComplianceReport,
     Expect,
 };
+pub use equivalence::{EquivalenceConfig, EquivalenceVerifier};
 pub use smt::{SmtConfig, SmtVerifier};
 pub use solver::SolverLimits;
 pub use steps::{Rounding, StepsConfig, StepsReport, StepsVerifier};
