@@ -19,6 +19,7 @@ pub mod numbers;
 mod solver;
 mod sample;
 pub mod smt;
+mod python_fork_server;
 pub mod python_tests;
 pub mod sandbox;
 mod semaphore;

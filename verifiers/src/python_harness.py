@@ -1,7 +1,8 @@
 # smelt python_tests harness (runs inside the sandbox; stdlib only, no imports beyond builtins).
 #
-# Reads job.py (a Python literal written by smelt), deletes it, runs the solution and then the
-# tests, and reports on a private duplicate of stderr, one line per event, each prefixed with
+# As a script: reads job.py (a Python literal written by smelt), deletes it and calls run(job).
+# In the fork server, run(job) is called in a freshly forked child. run() executes the solution
+# and then the tests, and reports on a private duplicate of stderr, one line per event, each prefixed with
 # the run's nonce so that nothing the solution prints can pass for a result:
 #   started | syntax <line> <msg> | load_error <exc> | missing <what> | test <i> ok
 #   test <i> fail <exc> | bad_return <type> | done <passed> <total>
@@ -11,10 +12,8 @@ import os
 import sys
 
 
-def _main():
-    with open("job.py", encoding="utf-8") as f:
-        job = eval(f.read(), {"__builtins__": {}})
-    os.unlink("job.py")
+def run(job):
+    """Runs one job and ends the process (os._exit). Reports on a dup of fd 2."""
     nonce, mode = job["nonce"], job["mode"]
     out, write, exit_ = os.dup(2), os.write, os._exit
     flush_targets = (sys.stdout, sys.stderr)
@@ -163,4 +162,8 @@ def _main():
     finish(sum(results), len(results))
 
 
-_main()
+if __name__ == "__main__":
+    with open("job.py", encoding="utf-8") as f:
+        _job = eval(f.read(), {"__builtins__": {}})
+    os.unlink("job.py")
+    run(_job)

@@ -23,6 +23,7 @@ struct Task {
     test: String,
 }
 
+/// The default verifier (fork server).
 fn verifier() -> &'static PythonTestsVerifier {
     static V: OnceLock<PythonTestsVerifier> = OnceLock::new();
     V.get_or_init(|| {
@@ -32,6 +33,24 @@ fn verifier() -> &'static PythonTestsVerifier {
         })
         .expect("config")
     })
+}
+
+/// One fresh interpreter per check.
+fn one_shot() -> &'static PythonTestsVerifier {
+    static V: OnceLock<PythonTestsVerifier> = OnceLock::new();
+    V.get_or_init(|| {
+        PythonTestsVerifier::new(PythonTestsConfig {
+            timeout_ms: 5000,
+            fork_server: false,
+            ..PythonTestsConfig::default()
+        })
+        .expect("config")
+    })
+}
+
+/// Both execution modes.
+fn both() -> [&'static PythonTestsVerifier; 2] {
+    [verifier(), one_shot()]
 }
 
 fn fenced(code: &str) -> String {
@@ -55,8 +74,17 @@ fn reason(v: &Verdict) -> &str {
     }
 }
 
+/// Verifies in both modes, which must agree on the reason; returns the fork server's verdict.
 fn verify(s: &Sample) -> Verdict {
-    verifier().verify(s).expect("verifier ran")
+    let forked = verifier().verify(s).expect("fork server ran");
+    let fresh = one_shot().verify(s).expect("one-shot ran");
+    assert_eq!(
+        reason(&forked),
+        reason(&fresh),
+        "the modes disagree on {:?}: {forked:?} vs {fresh:?}",
+        s.completion.chars().take(300).collect::<String>()
+    );
+    forked
 }
 
 fn load_tasks(path: &std::path::Path) -> Vec<Task> {
@@ -74,7 +102,10 @@ fn load_tasks(path: &std::path::Path) -> Vec<Task> {
 
 /// Every task's canonical solution against its own tests, then against the next task's tests
 /// (with its own entry point), on a pool of threads. Returns (accepted, rejected-by-reason, time).
-fn run_humaneval(tasks: &[Task]) -> (Vec<String>, BTreeMap<String, usize>, Vec<String>, Duration) {
+fn run_humaneval(
+    v: &PythonTestsVerifier,
+    tasks: &[Task],
+) -> (Vec<String>, BTreeMap<String, usize>, Vec<String>, Duration) {
     let n = tasks.len();
     let jobs: Vec<(usize, bool)> = (0..n).flat_map(|i| [(i, true), (i, false)]).collect();
     let next = AtomicUsize::new(0);
@@ -93,8 +124,10 @@ fn run_humaneval(tasks: &[Task]) -> (Vec<String>, BTreeMap<String, usize>, Vec<S
                     &tasks[(i + 1) % n].test
                 };
                 let code = format!("{}{}", task.prompt, task.canonical_solution);
-                let v = verify(&check_sample(&fenced(&code), tests, &task.entry_point));
-                results.lock().expect("lock").push((i, own, v));
+                let r = v
+                    .verify(&check_sample(&fenced(&code), tests, &task.entry_point))
+                    .expect("verifier ran");
+                results.lock().expect("lock").push((i, own, r));
             });
         }
     });
@@ -119,17 +152,19 @@ fn humaneval_fixture_in_repo() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/humaneval_sample.jsonl");
     let tasks = load_tasks(&path);
     assert_eq!(tasks.len(), 8);
-    let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(&tasks);
-    assert!(
-        bad_rejects.is_empty(),
-        "canonical solutions rejected: {bad_rejects:#?}"
-    );
-    assert!(
-        bad_accepts.is_empty(),
-        "accepted against the wrong tests: {bad_accepts:?}"
-    );
-    assert_eq!(rejects.values().sum::<usize>(), tasks.len());
-    println!("fixture: 8 accepted, 8 rejected {rejects:?} in {took:?}");
+    for v in both() {
+        let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(v, &tasks);
+        assert!(
+            bad_rejects.is_empty(),
+            "canonical solutions rejected: {bad_rejects:#?}"
+        );
+        assert!(
+            bad_accepts.is_empty(),
+            "accepted against the wrong tests: {bad_accepts:?}"
+        );
+        assert_eq!(rejects.values().sum::<usize>(), tasks.len());
+        println!("fixture: 8 accepted, 8 rejected {rejects:?} in {took:?}");
+    }
 }
 
 #[test]
@@ -145,24 +180,28 @@ fn humaneval_full_164() {
     }
     let tasks = load_tasks(&path);
     assert_eq!(tasks.len(), 164);
-    let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(&tasks);
-    println!(
-        "HumanEval: {} / 164 canonical accepted; {} / 164 rejected against the next task's tests {rejects:?}; {} runs in {took:.2?} ({:.0} runs/s)",
-        164 - bad_rejects.len(),
-        rejects.values().sum::<usize>(),
-        2 * 164,
-        328.0 / took.as_secs_f64()
-    );
-    assert!(
-        bad_rejects.is_empty(),
-        "canonical solutions rejected: {bad_rejects:#?}"
-    );
-    assert!(
-        bad_accepts.is_empty(),
-        "accepted against the wrong tests: {bad_accepts:?}"
-    );
-    assert_eq!(rejects.values().sum::<usize>(), 164);
-    assert!(took < Duration::from_secs(120), "HumanEval took {took:?}");
+    for (mode, v) in [
+        ("fork server", verifier()),
+        ("process per check", one_shot()),
+    ] {
+        let (bad_rejects, rejects, bad_accepts, took) = run_humaneval(v, &tasks);
+        println!(
+            "HumanEval ({mode}): {} / 164 canonical accepted; {} / 164 rejected against the next task's tests {rejects:?}; 328 runs in {took:.2?} ({:.0} runs/s)",
+            164 - bad_rejects.len(),
+            rejects.values().sum::<usize>(),
+            328.0 / took.as_secs_f64()
+        );
+        assert!(
+            bad_rejects.is_empty(),
+            "canonical solutions rejected: {bad_rejects:#?}"
+        );
+        assert!(
+            bad_accepts.is_empty(),
+            "accepted against the wrong tests: {bad_accepts:?}"
+        );
+        assert_eq!(rejects.values().sum::<usize>(), 164);
+        assert!(took < Duration::from_secs(120), "HumanEval took {took:?}");
+    }
 }
 
 const ADD_TESTS: &str =
@@ -245,29 +284,34 @@ fn missing_ground_truth() {
 
 #[test]
 fn limits_map_to_reasons() {
-    let v = PythonTestsVerifier::new(PythonTestsConfig {
-        timeout_ms: 1000,
-        memory_mb: 256,
-        max_output_bytes: 4096,
-        ..PythonTestsConfig::default()
-    })
-    .expect("config");
-    let run = |body: &str| {
-        let s = check_sample(
-            &fenced(&format!("def add(a, b):\n{body}\n    return a + b")),
-            ADD_TESTS,
-            "add",
-        );
-        v.verify(&s).expect("ran")
-    };
-    let t = Instant::now();
-    assert_eq!(reason(&run("    while True: pass")), "timeout");
-    assert!(t.elapsed() < Duration::from_secs(4));
-    assert_eq!(reason(&run("    x = bytearray(1 << 30)")), "memory_limit");
-    assert_eq!(reason(&run("    print('y' * 100000)")), "output_limit");
-    let fork = "    import os\n    for _ in range(100):\n        os.fork()";
-    let r = run(fork);
-    assert!(["resource_limit", "timeout"].contains(&reason(&r)), "{r:?}");
+    for fork_server in [true, false] {
+        let v = PythonTestsVerifier::new(PythonTestsConfig {
+            timeout_ms: 1000,
+            memory_mb: 256,
+            max_output_bytes: 4096,
+            fork_server,
+            ..PythonTestsConfig::default()
+        })
+        .expect("config");
+        let run = |body: &str| {
+            let s = check_sample(
+                &fenced(&format!("def add(a, b):\n{body}\n    return a + b")),
+                ADD_TESTS,
+                "add",
+            );
+            v.verify(&s).expect("ran")
+        };
+        let t = Instant::now();
+        assert_eq!(reason(&run("    while True: pass")), "timeout");
+        assert!(t.elapsed() < Duration::from_secs(4));
+        assert_eq!(reason(&run("    x = bytearray(1 << 30)")), "memory_limit");
+        assert_eq!(reason(&run("    print('y' * 100000)")), "output_limit");
+        let fork = "    import os\n    for _ in range(100):\n        os.fork()";
+        let r = run(fork);
+        assert!(["resource_limit", "timeout"].contains(&reason(&r)), "{r:?}");
+        // And the verifier still works afterwards.
+        assert!(run("    pass").is_accept());
+    }
 }
 
 #[test]
@@ -419,26 +463,145 @@ fn throughput_of_trivial_checks() {
         })
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) * 2;
-    let next = AtomicUsize::new(0);
-    let accepted = AtomicUsize::new(0);
-    let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::SeqCst);
-                let Some(sample) = samples.get(k) else { break };
-                if verify(sample).is_accept() {
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                }
-            });
+    for (mode, v) in [
+        ("fork server", verifier()),
+        ("process per check", one_shot()),
+    ] {
+        let next = AtomicUsize::new(0);
+        let accepted = AtomicUsize::new(0);
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(sample) = samples.get(k) else { break };
+                    if v.verify(sample).expect("ran").is_accept() {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        let took = t.elapsed();
+        let rate = n as f64 / took.as_secs_f64();
+        println!(
+            "python_tests throughput ({mode}): {n} checks in {took:.2?} = {rate:.0} checks/s on {} CPUs ({threads} threads)",
+            std::thread::available_parallelism().map_or(0, |p| p.get())
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), n / 2);
+        assert!(rate > 10.0, "pathologically slow: {rate:.1} checks/s");
+    }
+}
+
+/// Processes whose command line holds `mark`.
+fn processes_with(mark: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|b| b.windows(mark.len()).any(|w| w == mark.as_bytes()))
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn fork_server_contains_hostile_solutions() {
+    let v = PythonTestsVerifier::new(PythonTestsConfig {
+        timeout_ms: 1500,
+        ..PythonTestsConfig::default()
+    })
+    .expect("config");
+    let tag = format!("smelt-fork-hostile-{}", std::process::id());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let secret = std::env::temp_dir().join(format!("{tag}-secret"));
+    std::fs::write(&secret, "TOPSECRET").expect("secret");
+    let add = "def add(a, b):\n    return a + b\n";
+    // Each defines `add` only when every attack in it failed, so an accept means "contained".
+    let guarded = |attacks: &str| {
+        format!(
+            "ok = True\n{attacks}\nif ok:\n    {}",
+            add.replace('\n', "\n    ")
+        )
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "leftover process (double fork, setsid, exec)",
+            format!("import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        os.execv('/usr/bin/python3', ['python3', '-c', 'import time; time.sleep(1000)', '{tag}'])\n    os._exit(0)\n{add}"),
+            "ACCEPT",
+        ),
+        (
+            "leftover process while the check hangs",
+            format!("import os, time\nif os.fork() == 0:\n    os.setsid()\n    os.execv('/usr/bin/python3', ['python3', '-c', 'import time; time.sleep(1000)', '{tag}'])\ntime.sleep(1000)\n{add}"),
+            "timeout",
+        ),
+        (
+            "signals to the server and everything else",
+            // Landlock ABI 6 scopes signals: not one of these may be delivered.
+            guarded("import os\nfor f in (lambda: os.kill(1, 9), lambda: os.kill(os.getppid(), 9), lambda: os.kill(-1, 9), lambda: os.kill(1, 2), lambda: os.kill(1, 19)):\n    try:\n        f()\n        ok = False\n    except OSError:\n        pass"),
+            "ACCEPT",
+        ),
+        (
+            "writes outside the scratch dir",
+            guarded(&format!("for p in ['../x', '../../x', '/tmp/{tag}-pwned', '/dev/shm/{tag}-pwned', '/var/tmp/{tag}-pwned']:\n    try:\n        open(p, 'w').write('x')\n        ok = False\n    except OSError:\n        pass")),
+            "ACCEPT",
+        ),
+        (
+            "reads outside",
+            guarded(&format!("for p in ['{}', '/root/.bashrc', '/etc/shadow', '../zygote.py']:\n    try:\n        open(p).read()\n        ok = False\n    except OSError:\n        pass", secret.display())),
+            "ACCEPT",
+        ),
+        (
+            "network, loopback included",
+            guarded(&format!("import socket\nfor h, p in [('127.0.0.1', {port}), ('192.0.2.1', 80)]:\n    try:\n        socket.create_connection((h, p), timeout=1)\n        ok = False\n    except OSError:\n        pass")),
+            "ACCEPT",
+        ),
+        (
+            "the server's file descriptors",
+            // Every open fd must be one of the check's own stdio pipes (the harness keeps a
+            // dup of stderr); the server's job channel must not be reachable.
+            guarded("import os\nown = {(os.fstat(f).st_dev, os.fstat(f).st_ino) for f in (0, 1, 2)}\nfor fd in range(3, 4096):\n    try:\n        st = os.fstat(fd)\n    except OSError:\n        continue\n    if (st.st_dev, st.st_ino) not in own:\n        ok = False"),
+            "ACCEPT",
+        ),
+        (
+            "ptrace and the server's memory",
+            guarded("import ctypes\nlibc = ctypes.CDLL(None)\nif libc.ptrace(16, 1, 0, 0) == 0:\n    ok = False\ntry:\n    open('/proc/1/mem', 'rb')\n    ok = False\nexcept OSError:\n    pass"),
+            "ACCEPT",
+        ),
+    ];
+    let scoped = v.pool().layers().expect("layers").landlock_abi >= Some(6);
+    for (what, code, want) in &cases {
+        if what.starts_with("signals") && !scoped {
+            println!("skipping {what:?}: Landlock ABI < 6 cannot scope signals here");
+            continue;
         }
-    });
-    let took = t.elapsed();
-    let rate = n as f64 / took.as_secs_f64();
-    println!(
-        "python_tests throughput: {n} checks in {took:.2?} = {rate:.0} checks/s on {} CPUs ({threads} threads)",
-        std::thread::available_parallelism().map_or(0, |p| p.get())
-    );
-    assert_eq!(accepted.load(Ordering::SeqCst), n / 2);
-    assert!(rate > 10.0, "pathologically slow: {rate:.1} checks/s");
+        let t = Instant::now();
+        let r = v
+            .verify(&check_sample(&fenced(code), ADD_TESTS, "add"))
+            .expect("verifier ran");
+        assert_eq!(reason(&r), *want, "{what}: {r:?}");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{what}: {:?}",
+            t.elapsed()
+        );
+        let left = processes_with(&tag);
+        assert!(
+            left.is_empty(),
+            "{what}: processes outlived the check: {left:?}"
+        );
+        // The next check on the same servers is unaffected.
+        let ok = v
+            .verify(&check_sample(&fenced(add), ADD_TESTS, "add"))
+            .expect("verifier ran");
+        assert!(ok.is_accept(), "after {what}: {ok:?}");
+    }
+    assert!(listener.accept().is_err(), "the listener saw a connection");
+    for p in ["/tmp", "/dev/shm", "/var/tmp"] {
+        assert!(!std::path::Path::new(&format!("{p}/{tag}-pwned")).exists());
+    }
+    let _ = std::fs::remove_file(&secret);
 }

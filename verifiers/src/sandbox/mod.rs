@@ -222,6 +222,7 @@ fn io_err(what: &str, e: std::io::Error) -> SandboxError {
 /// Runs sandboxed programs, at most `max_parallel` at a time. `Send + Sync`; share it.
 pub struct SandboxPool {
     cfg: SandboxConfig,
+    parallel: usize,
     sem: Semaphore,
     state: OnceLock<Result<PoolState, SandboxError>>,
     namespaces_ok: AtomicBool,
@@ -234,7 +235,6 @@ struct PoolState {
     root: bool,
     landlock_abi: Option<u32>,
     seccomp: Option<Vec<libc::sock_filter>>,
-    read_paths: Vec<PathBuf>,
 }
 
 // SAFETY: `sock_filter` is plain data; the raw pointer inside `libc::sock_filter`-free state
@@ -270,6 +270,7 @@ impl SandboxPool {
             cfg.max_parallel
         };
         Ok(SandboxPool {
+            parallel,
             sem: Semaphore::new(parallel),
             namespaces_ok: AtomicBool::new(cfg.namespaces),
             cfg,
@@ -281,6 +282,23 @@ impl SandboxPool {
     /// The pool's configuration.
     pub fn config(&self) -> &SandboxConfig {
         &self.cfg
+    }
+
+    /// How many runs may execute at once.
+    pub fn max_parallel(&self) -> usize {
+        self.parallel
+    }
+
+    /// The paths Landlock lets `program` read under: `read_paths` plus its installation prefix.
+    pub fn read_paths_for(&self, program: &Path) -> Vec<PathBuf> {
+        let mut paths = self.cfg.read_paths.clone();
+        if let Some(prefix) = std::fs::canonicalize(program)
+            .ok()
+            .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf))
+        {
+            paths.push(prefix);
+        }
+        paths
     }
 
     fn state(&self) -> Result<&PoolState, SandboxError> {
@@ -311,41 +329,16 @@ impl SandboxPool {
     pub fn run(&self, spec: &RunSpec) -> Result<RunOutput, SandboxError> {
         let st = self.state()?;
         let _permit = self.sem.acquire();
-        let uid = if st.root {
-            Some(
-                UidLease::take(self.cfg.uid_base, self.cfg.uid_count).ok_or_else(|| {
-                    SandboxError::Config(format!(
-                        "all {} sandbox uids from {} are in use",
-                        self.cfg.uid_count, self.cfg.uid_base
-                    ))
-                })?,
-            )
-        } else {
-            None
-        };
-        let uid = uid.as_ref().map(|u| u.0);
+        let lease = self.lease(st)?;
+        let uid = lease.as_ref().map(|u| u.0);
         loop {
             let ns = self.namespaces_ok.load(Ordering::Relaxed);
-            // With namespaces every run mounts its own tmpfs on one shared, empty mount point
-            // (the mounts live in per-run mount namespaces); without, each run gets a fresh
-            // directory on disk.
-            let workdir = if ns {
-                st.base.path().join("work")
-            } else {
-                let n = self.counter.fetch_add(1, Ordering::Relaxed);
-                let dir = st.base.path().join(format!("run-{n}"));
-                std::fs::create_dir(&dir).map_err(|e| io_err("work dir", e))?;
-                dir
-            };
-            let result = self.run_in(st, spec, &workdir, uid, ns);
+            let workdir = self.workdir(st, ns)?;
+            let result = self
+                .launch(st, spec, &workdir, uid, ns, false)
+                .map(|(child, [i, o, e])| supervise(child, i, o, e, &spec.stdin, &spec.limits));
             if !ns {
-                if let Some(u) = uid {
-                    // setsid escapes are not in the process group; the uid is ours alone.
-                    spawn::kill_all_of_uid(u);
-                }
-                if let Err(e) = std::fs::remove_dir_all(&workdir) {
-                    tracing::warn!(dir = %workdir.display(), "could not remove sandbox work dir: {e}");
-                }
+                cleanup_run_dir(&workdir, uid);
             }
             match result {
                 Ok(out) => return Ok(out),
@@ -358,14 +351,83 @@ impl SandboxPool {
         }
     }
 
-    fn run_in(
+    /// Starts `spec` as a long-lived server in a sandbox with every layer of [`run`](Self::run)
+    /// (`limits.timeout` and `max_output_bytes` do not apply: the caller supervises it). It
+    /// holds its own uid until dropped; it does not count against `max_parallel`.
+    pub fn spawn_server(&self, spec: &RunSpec) -> Result<SandboxedServer, SandboxError> {
+        let st = self.state()?;
+        let lease = self.lease(st)?;
+        let uid = lease.as_ref().map(|u| u.0);
+        loop {
+            let ns = self.namespaces_ok.load(Ordering::Relaxed);
+            let workdir = self.workdir(st, ns)?;
+            match self.launch(st, spec, &workdir, uid, ns, true) {
+                Ok((child, [stdin, stdout, stderr])) => {
+                    return Ok(SandboxedServer {
+                        process: ManagedProcess {
+                            child,
+                            status: None,
+                            stdin: Some(std::fs::File::from(stdin)),
+                            stdout: Some(std::fs::File::from(stdout)),
+                            stderr: Some(std::fs::File::from(stderr)),
+                        },
+                        run_dir: (!ns).then_some(workdir),
+                        _lease: lease,
+                    })
+                }
+                Err(e) => {
+                    if !ns {
+                        cleanup_run_dir(&workdir, uid);
+                    }
+                    match e {
+                        Attempt::Failed(e) => return Err(e),
+                        Attempt::NoNamespaces if ns => continue,
+                        Attempt::NoNamespaces => {
+                            return Err(SandboxError::Spawn("namespaces unavailable".into()))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A uid for one run or server, when running as root.
+    fn lease(&self, st: &PoolState) -> Result<Option<UidLease>, SandboxError> {
+        if !st.root {
+            return Ok(None);
+        }
+        UidLease::take(self.cfg.uid_base, self.cfg.uid_count)
+            .map(Some)
+            .ok_or_else(|| {
+                SandboxError::Config(format!(
+                    "all {} sandbox uids from {} are in use",
+                    self.cfg.uid_count, self.cfg.uid_base
+                ))
+            })
+    }
+
+    /// With namespaces every run mounts its own tmpfs on one shared, empty mount point (the
+    /// mounts live in per-run mount namespaces); without, each run gets a fresh directory.
+    fn workdir(&self, st: &PoolState, ns: bool) -> Result<PathBuf, SandboxError> {
+        if ns {
+            return Ok(st.base.path().join("work"));
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let dir = st.base.path().join(format!("run-{n}"));
+        std::fs::create_dir(&dir).map_err(|e| io_err("work dir", e))?;
+        Ok(dir)
+    }
+
+    /// Starts `spec` in `workdir`; returns the child and the parent's ends of its stdio.
+    fn launch(
         &self,
         st: &PoolState,
         spec: &RunSpec,
         workdir: &Path,
         uid: Option<u32>,
         ns: bool,
-    ) -> Result<RunOutput, Attempt> {
+        server: bool,
+    ) -> Result<(Child, [OwnedFd; 3]), Attempt> {
         for (name, _) in &spec.files {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
                 return Err(SandboxError::Config(format!("bad file name {name:?}")).into());
@@ -399,7 +461,7 @@ impl SandboxPool {
             }
         }
         let ruleset = match st.landlock_abi {
-            Some(abi) => Some(self.ruleset(st, abi, &program)?),
+            Some(abi) => Some(self.ruleset(abi, &program)?),
             None => None,
         };
         let (stdin_r, stdin_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
@@ -464,7 +526,9 @@ impl SandboxPool {
             no_new_privs: true,
             landlock: ruleset.as_ref().map(|r| (r.raw_fd(), r.dir_rights)),
             seccomp: st.seccomp.as_deref(),
-            pdeathsig: true,
+            // A one-shot run is supervised by the thread that spawned it, so it dies with it; a
+            // server would die with whichever worker thread happened to start it.
+            pdeathsig: !server,
         };
         let mut flags = 0;
         if ns {
@@ -496,27 +560,12 @@ impl SandboxPool {
             Err(e) => return Err(SandboxError::Spawn(e.to_string()).into()),
         };
         drop((stdin_r, stdout_w, stderr_w, ruleset));
-        Ok(supervise(
-            child,
-            stdin_w,
-            stdout_r,
-            stderr_r,
-            &spec.stdin,
-            l,
-        ))
+        Ok((child, [stdin_w, stdout_r, stderr_r]))
     }
 
-    fn ruleset(
-        &self,
-        st: &PoolState,
-        abi: u32,
-        program: &Path,
-    ) -> Result<landlock::Ruleset, SandboxError> {
+    fn ruleset(&self, abi: u32, program: &Path) -> Result<landlock::Ruleset, SandboxError> {
         let rs = landlock::Ruleset::new(abi).map_err(|e| io_err("landlock ruleset", e))?;
-        let prefix = std::fs::canonicalize(program)
-            .ok()
-            .and_then(|p| p.parent().and_then(Path::parent).map(Path::to_path_buf));
-        for p in st.read_paths.iter().chain(prefix.as_ref()) {
+        for p in &self.read_paths_for(program) {
             rs.allow_read(p, false)
                 .map_err(|e| io_err("landlock rule", e))?;
         }
@@ -575,7 +624,6 @@ impl PoolState {
             root,
             landlock_abi,
             seccomp,
-            read_paths: cfg.read_paths.clone(),
         })
     }
 }
@@ -601,6 +649,42 @@ fn check_uid_range_unused(base: u32, count: u32) -> Result<(), SandboxError> {
         }
     }
     Ok(())
+}
+
+/// After a run without namespaces: sweep the uid's processes (setsid escapes are not in the
+/// process group; the uid is this run's alone) and delete the run's directory.
+fn cleanup_run_dir(dir: &Path, uid: Option<u32>) {
+    if let Some(u) = uid {
+        spawn::kill_all_of_uid(u);
+    }
+    if let Err(e) = std::fs::remove_dir_all(dir) {
+        tracing::warn!(dir = %dir.display(), "could not remove sandbox work dir: {e}");
+    }
+}
+
+/// A long-lived sandboxed server (see [`SandboxPool::spawn_server`]). Dropping it kills it —
+/// with its PID namespace, everything it started — and releases its uid.
+pub struct SandboxedServer {
+    pub process: ManagedProcess,
+    run_dir: Option<PathBuf>,
+    _lease: Option<UidLease>,
+}
+
+impl std::fmt::Debug for SandboxedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxedServer")
+            .field("process", &self.process)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SandboxedServer {
+    fn drop(&mut self) {
+        self.process.kill();
+        if let Some(dir) = &self.run_dir {
+            cleanup_run_dir(dir, self._lease.as_ref().map(|u| u.0));
+        }
+    }
 }
 
 /// A uid leased to one run; uids are unique across all pools of the process.
@@ -1028,4 +1112,58 @@ pub fn write_all_before(
         unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
     }
     Ok(())
+}
+
+/// Reads from a pipe into `buf` until it holds a `\n`, then returns the first line (without
+/// it) and keeps the rest in `buf`. Fails at `deadline`, at EOF, or past `max` bytes.
+pub fn read_line_before(
+    file: &std::fs::File,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+    max: usize,
+) -> std::io::Result<Vec<u8>> {
+    spawn::set_nonblocking(file)?;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            let rest = buf.split_off(i + 1);
+            let mut line = std::mem::replace(buf, rest);
+            line.pop();
+            return Ok(line);
+        }
+        if buf.len() > max {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a line longer than {max} bytes"),
+            ));
+        }
+        // SAFETY: reading into a live buffer from an fd we own.
+        let n = unsafe { libc::read(file.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+        if n > 0 {
+            buf.extend_from_slice(&chunk[..n as usize]);
+            continue;
+        }
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let err = std::io::Error::last_os_error();
+        match err.kind() {
+            std::io::ErrorKind::WouldBlock => {}
+            std::io::ErrorKind::Interrupted => continue,
+            _ => return Err(err),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let mut fds = [pollfd(file.as_raw_fd(), libc::POLLIN)];
+        // SAFETY: a valid one-element pollfd array.
+        unsafe {
+            libc::poll(
+                fds.as_mut_ptr(),
+                1,
+                left.as_millis().clamp(1, 1000) as libc::c_int,
+            )
+        };
+    }
 }
