@@ -109,7 +109,8 @@ impl ForkServers {
         }
         // The server enforces the job's deadline; this one only catches a stuck server.
         let deadline = Instant::now() + limits.timeout + Duration::from_secs(5);
-        let max = 4 * limits.max_output_bytes + (1 << 20);
+        // Two capped streams as JSON latin-1 strings: up to 6 bytes (\u00XX) per byte.
+        let max = 12 * limits.max_output_bytes + (1 << 20);
         let reply = read_line_before(&zygote.stdout, &mut zygote.buf, deadline, max);
         let reply = match reply {
             Ok(r) => r,

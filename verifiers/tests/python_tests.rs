@@ -413,6 +413,21 @@ fn io_cases_each_run_with_stdin() {
     assert!(good.is_accept(), "{good:?}");
     let good_main = verify(&sample("import sys\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\nif __name__ == '__main__':\n    main()\n    exit(0)"));
     assert!(good_main.is_accept(), "{good_main:?}");
+    // Non-ASCII through stdin and stdout (and bytes that are not UTF-8 on stderr).
+    let unicode = Sample {
+        completion: fenced(
+            "import sys\nsys.stderr.buffer.write(bytes(range(256)))\nprint(input()[::-1] + ' ✓')",
+        ),
+        tests: Some(TestSpec::Io {
+            cases: vec![IoCase {
+                input: "é🙂ß\n".into(),
+                output: "ß🙂é ✓\n".into(),
+            }],
+        }),
+        ..Sample::default()
+    };
+    let v = verify(&unicode);
+    assert!(v.is_accept(), "{v:?}");
     let wrong = verify(&sample("a, b = map(int, input().split())\nprint(a * b)"));
     assert_eq!(reason(&wrong), "tests_failed");
     let crash = verify(&sample(
