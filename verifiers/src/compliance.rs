@@ -121,7 +121,10 @@ fn describe(r: &VerdictRecord) -> String {
     };
     let mut detail = r.detail.clone();
     if detail.len() > 200 {
-        let cut = (0..=200).rev().find(|&i| detail.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=200)
+            .rev()
+            .find(|&i| detail.is_char_boundary(i))
+            .unwrap_or(0);
         detail.truncate(cut);
         detail.push('…');
     }
@@ -174,7 +177,10 @@ pub fn check_verifier_compliance(
         let r = run_verifier(v, sample);
         check_record(&r, &format!("case {i}"), &mut failures);
         if !meets(&r, expect) {
-            failures.push(format!("case {i}: expected {expect:?}, got {}", describe(&r)));
+            failures.push(format!(
+                "case {i}: expected {expect:?}, got {}",
+                describe(&r)
+            ));
         }
         let again = run_verifier(v, sample);
         if Outcome::from(&again) != Outcome::from(&r) {
@@ -230,7 +236,13 @@ pub fn check_verifier_compliance(
                 completion: completion.clone(),
                 ..sample.clone()
             };
-            run_hostile(v, &s, &format!("case {i} with {label}"), opts.max_call, &mut failures);
+            run_hostile(
+                v,
+                &s,
+                &format!("case {i} with {label}"),
+                opts.max_call,
+                &mut failures,
+            );
         }
     }
     if let Some((sample, _)) = cases.first() {
@@ -238,13 +250,25 @@ pub fn check_verifier_compliance(
             completion: big_completion(opts.big_input_bytes),
             ..sample.clone()
         };
-        run_hostile(v, &s, "a 10 MB completion", opts.max_big_call, &mut failures);
+        run_hostile(
+            v,
+            &s,
+            "a 10 MB completion",
+            opts.max_big_call,
+            &mut failures,
+        );
         let s = Sample {
             problem: big_completion(1 << 20),
             reference: sample.reference.as_ref().map(|_| "\\boxed{".to_owned()),
             ..sample.clone()
         };
-        run_hostile(v, &s, "a hostile problem and reference", opts.max_call, &mut failures);
+        run_hostile(
+            v,
+            &s,
+            "a hostile problem and reference",
+            opts.max_call,
+            &mut failures,
+        );
     }
     ComplianceReport { failures }
 }
@@ -257,7 +281,13 @@ fn check_record(r: &VerdictRecord, what: &str, failures: &mut Vec<String>) {
     }
 }
 
-fn run_hostile(v: &dyn Verifier, s: &Sample, what: &str, limit: Duration, failures: &mut Vec<String>) {
+fn run_hostile(
+    v: &dyn Verifier,
+    s: &Sample,
+    what: &str,
+    limit: Duration,
+    failures: &mut Vec<String>,
+) {
     let start = Instant::now();
     let r = run_verifier(v, s);
     let took = start.elapsed();
@@ -290,17 +320,46 @@ pub fn hostile_completions() -> Vec<(&'static str, String)> {
     vec![
         ("an empty completion", String::new()),
         ("whitespace", " \n\t \r\n".to_owned()),
-        ("an unbalanced \\boxed{", "The answer is \\boxed{42".to_owned()),
-        ("nested unbalanced \\boxed", "\\boxed{\\boxed{\\frac{1}{".to_owned()),
+        (
+            "an unbalanced \\boxed{",
+            "The answer is \\boxed{42".to_owned(),
+        ),
+        (
+            "nested unbalanced \\boxed",
+            "\\boxed{\\boxed{\\frac{1}{".to_owned(),
+        ),
         (
             "a never-ending code fence",
-            format!("```python\ndef f(x):\n{}", "    return x + 1 = 2\n".repeat(500)),
+            format!(
+                "```python\ndef f(x):\n{}",
+                "    return x + 1 = 2\n".repeat(500)
+            ),
         ),
-        ("lossy invalid UTF-8", String::from_utf8_lossy(&bytes).into_owned()),
-        ("deep nesting", format!("{}1{} = 1", "(".repeat(50_000), ")".repeat(50_000))),
-        ("garbage", "}{)(][ #### \\frac{ = = = <<<>>> 1/0 = 0 ∞ NaN -0 %%% $$$ ^^^".repeat(200)),
-        ("huge numbers", format!("{}^{} = 1\n#### {}", "9".repeat(5000), "9".repeat(500), "9".repeat(100_000))),
-        ("NUL and control characters", "\0\u{1}\u{7f}#### \0 \u{202e}42".to_owned()),
+        (
+            "lossy invalid UTF-8",
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ),
+        (
+            "deep nesting",
+            format!("{}1{} = 1", "(".repeat(50_000), ")".repeat(50_000)),
+        ),
+        (
+            "garbage",
+            "}{)(][ #### \\frac{ = = = <<<>>> 1/0 = 0 ∞ NaN -0 %%% $$$ ^^^".repeat(200),
+        ),
+        (
+            "huge numbers",
+            format!(
+                "{}^{} = 1\n#### {}",
+                "9".repeat(5000),
+                "9".repeat(500),
+                "9".repeat(100_000)
+            ),
+        ),
+        (
+            "NUL and control characters",
+            "\0\u{1}\u{7f}#### \0 \u{202e}42".to_owned(),
+        ),
     ]
 }
 
@@ -371,7 +430,7 @@ mod tests {
         let counter = std::sync::atomic::AtomicUsize::new(0);
         let v = from_fn("flaky", "", move |_: &Sample| {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(if n % 2 == 0 {
+            Ok(if n.is_multiple_of(2) {
                 Verdict::accept("even")
             } else {
                 Verdict::reject("odd", "odd")

@@ -307,7 +307,7 @@ pub(crate) fn root(x: &BigRational, n: u32) -> Result<BigRational, EvalError> {
         return Err(EvalError::Irrational);
     }
     if x.is_negative() {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             return Err(EvalError::Irrational); // not real
         }
         return root(&-x, n).map(|r| -r);
@@ -407,7 +407,15 @@ mod tests {
         // 48 / 2 / 3 = 8
         assert_eq!(value(&[n(48), op('/'), n(2), op('/'), n(3)]), Ok(q(8, 1)));
         // 2 (3 + 4) = 14
-        let toks = [n(2), Tok::ImplicitMul, Tok::LParen, n(3), op('+'), n(4), Tok::RParen];
+        let toks = [
+            n(2),
+            Tok::ImplicitMul,
+            Tok::LParen,
+            n(3),
+            op('+'),
+            n(4),
+            Tok::RParen,
+        ];
         assert_eq!(value(&toks), Ok(q(14, 1)));
     }
 
@@ -424,9 +432,15 @@ mod tests {
         assert_eq!(parse(&deep), Err(ParseError::TooDeep));
         let minus: Vec<Tok> = std::iter::repeat_n(op('-'), 10_000).collect();
         assert_eq!(parse(&minus), Err(ParseError::TooDeep));
-        assert_eq!(value(&[n(1), op('/'), n(0)]), Err(EvalError::DivisionByZero));
+        assert_eq!(
+            value(&[n(1), op('/'), n(0)]),
+            Err(EvalError::DivisionByZero)
+        );
         assert_eq!(value(&[n(10), op('^'), n(100_000)]), Err(EvalError::TooBig));
-        assert_eq!(value(&[Tok::Var("x".into())]), Err(EvalError::Unknown("x".into())));
+        assert_eq!(
+            value(&[Tok::Var("x".into())]),
+            Err(EvalError::Unknown("x".into()))
+        );
     }
 
     #[test]

@@ -52,7 +52,14 @@ pub fn parse_number(text: &str) -> Result<BigRational, NumberError> {
         return Err(NumberError::Empty);
     }
     let lower = s.to_ascii_lowercase();
-    for w in ["about ", "approximately ", "approx", "around ", "nearly ", "roughly "] {
+    for w in [
+        "about ",
+        "approximately ",
+        "approx",
+        "around ",
+        "nearly ",
+        "roughly ",
+    ] {
         if lower.starts_with(w) {
             return Err(NumberError::Ambiguous(format!("approximate value {s:?}")));
         }
@@ -121,7 +128,11 @@ pub(crate) fn normalize_latex(s: &str) -> String {
                 if out.chars().last().is_some_and(|c| c.is_ascii_digit()) {
                     out.push(' ');
                 }
-                out.push_str(&format!("{}/{}", normalize_latex(&num), normalize_latex(&den)));
+                out.push_str(&format!(
+                    "{}/{}",
+                    normalize_latex(&num),
+                    normalize_latex(&den)
+                ));
             }
             "text" | "textbf" | "mathrm" | "mathbf" | "textrm" | "mbox" | "boxed" => {
                 let (arg, next) = latex_arg(&chars, i);
@@ -191,7 +202,10 @@ fn check_unit_tail(rest: &str) -> Result<(), NumberError> {
     for c in rest.chars() {
         let ok = c.is_alphabetic()
             || c.is_whitespace()
-            || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '/' | '°')
+            || matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '’' | '/' | '°'
+            )
             || matches!(c, '²' | '³' | '-' | '(' | ')' | '"')
             || ((c == '2' || c == '3') && (prev == '^' || prev.is_alphabetic()))
             || (c == '^' && prev.is_alphabetic());
@@ -293,7 +307,9 @@ impl<'a> Cursor<'a> {
             }
         }
         if saw_comma && group_len != 3 {
-            return Err(NumberError::Ambiguous("malformed thousands separators".into()));
+            return Err(NumberError::Ambiguous(
+                "malformed thousands separators".into(),
+            ));
         }
         let mut frac_digits = String::new();
         if self.peek() == Some('.')
@@ -389,7 +405,10 @@ impl<'a> Cursor<'a> {
 }
 
 /// Exact value of `int.frac` from its digit strings.
-pub(crate) fn decimal_value(int_digits: &str, frac_digits: &str) -> Result<BigRational, NumberError> {
+pub(crate) fn decimal_value(
+    int_digits: &str,
+    frac_digits: &str,
+) -> Result<BigRational, NumberError> {
     if int_digits.len() + frac_digits.len() > MAX_DIGITS {
         return Err(NumberError::TooLong);
     }
@@ -478,7 +497,10 @@ mod tests {
         assert_eq!(ok("1 1/2"), q(3, 2));
         assert_eq!(ok("-1 1/2"), q(-3, 2));
         assert_eq!(ok("1.5/3"), q(1, 2));
-        assert!(matches!(parse_number("2 3/2"), Err(NumberError::Ambiguous(_))));
+        assert!(matches!(
+            parse_number("2 3/2"),
+            Err(NumberError::Ambiguous(_))
+        ));
         assert_eq!(parse_number("1/0"), Err(NumberError::DivisionByZero));
         assert!(parse_number("1 2").is_err());
     }
@@ -544,7 +566,7 @@ mod tests {
             let s = n.to_string();
             let mut out = String::new();
             for (i, c) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i) % 3 == 0 {
+                if i > 0 && (s.len() - i).is_multiple_of(3) {
                     out.push(',');
                 }
                 out.push(c);

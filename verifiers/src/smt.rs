@@ -135,7 +135,9 @@ fn outline(src: &str) -> Result<Outline, String> {
         }
         let (name, sort) = match (head, items.as_slice()) {
             (Some("declare-const"), [_, name, sort]) => (name, sort),
-            (Some("declare-fun"), [_, name, sexp::Sexp::List(args), sort]) if args.is_empty() => (name, sort),
+            (Some("declare-fun"), [_, name, sexp::Sexp::List(args), sort]) if args.is_empty() => {
+                (name, sort)
+            }
             _ => continue,
         };
         let name = name.atom().ok_or("a declared name must be a symbol")?;
@@ -166,7 +168,11 @@ fn assignment(answer: &AnswerValue, vars: &[Var]) -> Result<Vec<Value>, String> 
     match answer {
         AnswerValue::Named(pairs) => {
             if pairs.len() != vars.len() {
-                return Err(format!("the answer gives {} values for {} variables", pairs.len(), vars.len()));
+                return Err(format!(
+                    "the answer gives {} values for {} variables",
+                    pairs.len(),
+                    vars.len()
+                ));
             }
             vars.iter()
                 .map(|var| {
@@ -180,13 +186,20 @@ fn assignment(answer: &AnswerValue, vars: &[Var]) -> Result<Vec<Value>, String> 
         }
         AnswerValue::Tuple(items) => {
             if items.len() != vars.len() {
-                return Err(format!("the answer gives {} values for {} variables", items.len(), vars.len()));
+                return Err(format!(
+                    "the answer gives {} values for {} variables",
+                    items.len(),
+                    vars.len()
+                ));
             }
             items.iter().map(value).collect()
         }
         single => {
             if vars.len() != 1 {
-                return Err(format!("the answer gives one value for {} variables", vars.len()));
+                return Err(format!(
+                    "the answer gives one value for {} variables",
+                    vars.len()
+                ));
             }
             Ok(vec![value(single)?])
         }
@@ -215,7 +228,9 @@ fn pin(var: &Var, value: &Value) -> (Dynamic, Option<Bool>) {
             let eq = x.eq(Bool::from_bool(*b));
             (Dynamic::from_ast(&x), Some(eq))
         }
-        (Sort::Int | Sort::Real, _) => (Dynamic::from_ast(&Int::new_const(var.name.as_str())), None),
+        (Sort::Int | Sort::Real, _) => {
+            (Dynamic::from_ast(&Int::new_const(var.name.as_str())), None)
+        }
         (Sort::Bool, _) => (Dynamic::from_ast(&Bool::new_const(var.name.as_str())), None),
     }
 }
@@ -226,21 +241,29 @@ pub(crate) fn real_numeral(n: &BigRational) -> Option<Real> {
 }
 
 fn unknown(reason: &str, what: &str) -> Verdict {
-    Verdict::reject("solver_unknown", format!("Z3 could not decide {what}: {reason}"))
+    Verdict::reject(
+        "solver_unknown",
+        format!("Z3 could not decide {what}: {reason}"),
+    )
 }
 
 impl SmtVerifier {
     fn judge(&self, s: &Session, constraints: &str, answer: &str) -> Verdict {
         let outline = match outline(constraints) {
             Ok(o) if o.vars.is_empty() => {
-                return Verdict::reject("malformed_constraints", "the constraints declare no constant")
+                return Verdict::reject(
+                    "malformed_constraints",
+                    "the constraints declare no constant",
+                )
             }
             Ok(o) => o,
             Err(e) => return Verdict::reject("malformed_constraints", e),
         };
         let vars = outline.vars;
         let assertions = match parse_smtlib(constraints) {
-            Ok(a) if a.is_empty() => return Verdict::reject("malformed_constraints", "no assertion"),
+            Ok(a) if a.is_empty() => {
+                return Verdict::reject("malformed_constraints", "no assertion")
+            }
             Ok(a) if a.len() != outline.asserts => {
                 return Verdict::reject(
                     "malformed_constraints",
@@ -252,7 +275,9 @@ impl SmtVerifier {
         };
         let values = match assignment(&parse_answer(answer), &vars) {
             Ok(v) => v,
-            Err(e) => return Verdict::reject("unparsable_answer", format!("answer {answer:?}: {e}")),
+            Err(e) => {
+                return Verdict::reject("unparsable_answer", format!("answer {answer:?}: {e}"))
+            }
         };
         let mut pins = Vec::with_capacity(vars.len());
         for (var, value) in vars.iter().zip(&values) {
@@ -261,7 +286,10 @@ impl SmtVerifier {
                 (_, None) => {
                     return Verdict::reject(
                         "wrong_answer",
-                        format!("{} is {:?}, which is not a value of sort {:?}", var.name, value, var.sort),
+                        format!(
+                            "{} is {:?}, which is not a value of sort {:?}",
+                            var.name, value, var.sort
+                        ),
                     )
                 }
             }
@@ -270,15 +298,20 @@ impl SmtVerifier {
         let with_answer: Vec<Bool> = assertions.iter().chain(&pins).cloned().collect();
         match s.check(&with_answer) {
             Outcome::Sat => {}
-            Outcome::Unknown(r) => return unknown(&r, "whether the answer satisfies the constraints"),
+            Outcome::Unknown(r) => {
+                return unknown(&r, "whether the answer satisfies the constraints")
+            }
             Outcome::Unsat => {
                 // Tell bad ground truth from a wrong answer; if that cannot be decided, the
                 // answer is still wrong.
                 return match s.check(&assertions) {
-                    Outcome::Unsat => Verdict::reject("malformed_constraints", "the constraints have no solution"),
-                    Outcome::Sat | Outcome::Unknown(_) => {
-                        Verdict::reject("wrong_answer", format!("{shown} does not satisfy the constraints"))
+                    Outcome::Unsat => {
+                        Verdict::reject("malformed_constraints", "the constraints have no solution")
                     }
+                    Outcome::Sat | Outcome::Unknown(_) => Verdict::reject(
+                        "wrong_answer",
+                        format!("{shown} does not satisfy the constraints"),
+                    ),
                 };
             }
         }
@@ -292,12 +325,21 @@ impl SmtVerifier {
             .chain(std::iter::once(Bool::and(&pins).not()))
             .collect();
         match s.check_with_model(&other, &terms) {
-            (Outcome::Unsat, _) => Verdict::accept(format!("{shown} is the unique solution of the constraints")),
+            (Outcome::Unsat, _) => {
+                Verdict::accept(format!("{shown} is the unique solution of the constraints"))
+            }
             (Outcome::Sat, model) => {
-                let other: Vec<String> = vars.iter().zip(&model).map(|(v, m)| format!("{} = {m}", v.name)).collect();
+                let other: Vec<String> = vars
+                    .iter()
+                    .zip(&model)
+                    .map(|(v, m)| format!("{} = {m}", v.name))
+                    .collect();
                 Verdict::reject(
                     "not_unique",
-                    format!("{shown} satisfies the constraints, but so does {}", other.join(", ")),
+                    format!(
+                        "{shown} satisfies the constraints, but so does {}",
+                        other.join(", ")
+                    ),
                 )
             }
             (Outcome::Unknown(r), _) => unknown(&r, "whether the solution is unique"),
@@ -307,13 +349,22 @@ impl SmtVerifier {
 
 impl Verifier for SmtVerifier {
     fn verify(&self, sample: &Sample) -> Result<Verdict, VerifyError> {
-        let Some(constraints) = sample.constraints.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Ok(Verdict::reject("missing_ground_truth", "the sample has no SMT-LIB constraints"));
+        let Some(constraints) = sample
+            .constraints
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+        else {
+            return Ok(Verdict::reject(
+                "missing_ground_truth",
+                "the sample has no SMT-LIB constraints",
+            ));
         };
         let Some(answer) = self.extract(&sample.completion) else {
             return Ok(Verdict::reject("no_answer", "no final answer found"));
         };
-        Ok(with_session(self.limits, |s| self.judge(s, constraints, &answer)))
+        Ok(with_session(self.limits, |s| {
+            self.judge(s, constraints, &answer)
+        }))
     }
 
     fn name(&self) -> &str {
@@ -367,7 +418,10 @@ mod sexp {
                 }
                 ')' => {
                     let list = stack.pop().ok_or("unbalanced ')'")?;
-                    stack.last_mut().ok_or("unbalanced ')'")?.push(Sexp::List(list));
+                    stack
+                        .last_mut()
+                        .ok_or("unbalanced ')'")?
+                        .push(Sexp::List(list));
                 }
                 c if c.is_whitespace() => {}
                 '"' | '|' => {

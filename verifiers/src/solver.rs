@@ -36,7 +36,10 @@ impl SolverLimits {
     /// Checks the values are usable.
     pub fn validate(&self) -> Result<(), String> {
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
-            return Err(format!("timeout_ms must be in 1..=600000, not {}", self.timeout_ms));
+            return Err(format!(
+                "timeout_ms must be in 1..=600000, not {}",
+                self.timeout_ms
+            ));
         }
         if self.rlimit == 0 {
             return Err("rlimit must be positive".into());
@@ -88,14 +91,20 @@ impl Session {
         match solver.check() {
             SatResult::Sat => Outcome::Sat,
             SatResult::Unsat => Outcome::Unsat,
-            SatResult::Unknown => {
-                Outcome::Unknown(solver.get_reason_unknown().unwrap_or_else(|| "unknown".into()))
-            }
+            SatResult::Unknown => Outcome::Unknown(
+                solver
+                    .get_reason_unknown()
+                    .unwrap_or_else(|| "unknown".into()),
+            ),
         }
     }
 
     /// Like [`Session::check`], returning the model's value of each of `terms` when sat.
-    pub fn check_with_model<T: Ast + Clone + std::fmt::Display>(&self, assertions: &[Bool], terms: &[T]) -> (Outcome, Vec<String>) {
+    pub fn check_with_model<T: Ast + Clone + std::fmt::Display>(
+        &self,
+        assertions: &[Bool],
+        terms: &[T],
+    ) -> (Outcome, Vec<String>) {
         if Instant::now() >= self.deadline {
             return (Outcome::Unknown("timeout".into()), Vec::new());
         }
@@ -110,7 +119,10 @@ impl Session {
                     .map(|m| {
                         terms
                             .iter()
-                            .map(|t| m.eval(t, true).map_or_else(|| "?".to_owned(), |v| v.to_string()))
+                            .map(|t| {
+                                m.eval(t, true)
+                                    .map_or_else(|| "?".to_owned(), |v| v.to_string())
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -118,7 +130,11 @@ impl Session {
             }
             SatResult::Unsat => (Outcome::Unsat, Vec::new()),
             SatResult::Unknown => (
-                Outcome::Unknown(solver.get_reason_unknown().unwrap_or_else(|| "unknown".into())),
+                Outcome::Unknown(
+                    solver
+                        .get_reason_unknown()
+                        .unwrap_or_else(|| "unknown".into()),
+                ),
                 Vec::new(),
             ),
         }
@@ -159,7 +175,8 @@ pub(crate) fn with_session<R: Send + Sync>(
 /// Parses SMT-LIB 2 text into its assertions, reporting parse errors (unlike
 /// `Solver::from_string`, which ignores them).
 pub(crate) fn parse_smtlib(source: &str) -> Result<Vec<Bool>, String> {
-    let src = std::ffi::CString::new(source).map_err(|_| "the constraints contain a NUL byte".to_owned())?;
+    let src = std::ffi::CString::new(source)
+        .map_err(|_| "the constraints contain a NUL byte".to_owned())?;
     let ctx = Context::thread_local();
     let raw = ctx.get_z3_context();
     // SAFETY: `raw` is the live context of this thread (owned by `ctx` for this whole
@@ -185,7 +202,10 @@ pub(crate) fn parse_smtlib(source: &str) -> Result<Vec<Bool>, String> {
             let text = if msg.is_null() {
                 format!("{code:?}")
             } else {
-                std::ffi::CStr::from_ptr(msg).to_string_lossy().trim().to_owned()
+                std::ffi::CStr::from_ptr(msg)
+                    .to_string_lossy()
+                    .trim()
+                    .to_owned()
             };
             Err(format!("SMT-LIB parse error: {text}"))
         } else if let Some(v) = vector {
@@ -225,7 +245,9 @@ mod tests {
             parse_smtlib("(declare-const x Int) (assert (= x y))").map(|v| v.len())
         });
         assert!(r.is_err(), "{r:?}");
-        let r = with_session(SolverLimits::default(), |_| parse_smtlib("(assert (= 1 1)").map(|v| v.len()));
+        let r = with_session(SolverLimits::default(), |_| {
+            parse_smtlib("(assert (= 1 1)").map(|v| v.len())
+        });
         assert!(r.is_err(), "{r:?}");
         let r = with_session(SolverLimits::default(), |_| {
             parse_smtlib("(declare-const x Int) (assert (> x 1)) (assert (< x 3))").map(|v| v.len())
@@ -236,7 +258,8 @@ mod tests {
     #[test]
     fn checks_and_limits() {
         let r = with_session(SolverLimits::default(), |s| {
-            let a = parse_smtlib("(declare-const x Int) (assert (= (* 3 x) 7))").unwrap_or_default();
+            let a =
+                parse_smtlib("(declare-const x Int) (assert (= (* 3 x) 7))").unwrap_or_default();
             s.check(&a)
         });
         assert_eq!(r, Outcome::Unsat);
@@ -255,7 +278,17 @@ mod tests {
     #[test]
     fn limits_validate() {
         assert!(SolverLimits::default().validate().is_ok());
-        assert!(SolverLimits { timeout_ms: 0, rlimit: 1 }.validate().is_err());
-        assert!(SolverLimits { timeout_ms: 1, rlimit: 0 }.validate().is_err());
+        assert!(SolverLimits {
+            timeout_ms: 0,
+            rlimit: 1
+        }
+        .validate()
+        .is_err());
+        assert!(SolverLimits {
+            timeout_ms: 1,
+            rlimit: 0
+        }
+        .validate()
+        .is_err());
     }
 }

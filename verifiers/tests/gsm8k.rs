@@ -80,19 +80,29 @@ fn verdict(v: &dyn Verifier, completion: &str, reference: &str) -> Verdict {
 }
 
 /// Rows whose verdict is a reject, with the detail.
-fn rejects(v: &dyn Verifier, rows: &[Row], completion: impl Fn(&Row) -> String) -> Vec<(usize, String)> {
+fn rejects(
+    v: &dyn Verifier,
+    rows: &[Row],
+    completion: impl Fn(&Row) -> String,
+) -> Vec<(usize, String)> {
     rows.iter()
         .enumerate()
-        .filter_map(|(i, r)| match verdict(v, &completion(r), &reference(&r.answer)) {
-            Verdict::Accept { .. } => None,
-            Verdict::Reject { reason, detail } => Some((i, format!("{reason}: {detail}"))),
-        })
+        .filter_map(
+            |(i, r)| match verdict(v, &completion(r), &reference(&r.answer)) {
+                Verdict::Accept { .. } => None,
+                Verdict::Reject { reason, detail } => Some((i, format!("{reason}: {detail}"))),
+            },
+        )
         .collect()
 }
 
 fn report(what: &str, total: usize, bad: &[(usize, String)]) -> f64 {
     let rate = (total - bad.len()) as f64 / total as f64;
-    println!("{what}: {}/{total} = {:.4}%", total - bad.len(), rate * 100.0);
+    println!(
+        "{what}: {}/{total} = {:.4}%",
+        total - bad.len(),
+        rate * 100.0
+    );
     for (i, d) in bad.iter().take(50) {
         println!("  row {i}: {d}");
     }
@@ -110,13 +120,19 @@ fn check_answers(rows: &[Row], label: &str) {
         format!("{body}{}", end(&reference(&r.answer)))
     };
     for (name, end) in [
-        ("boxed", &(|a: &str| format!("So the answer is $\\boxed{{{a}}}$.")) as &dyn Fn(&str) -> String),
+        (
+            "boxed",
+            &(|a: &str| format!("So the answer is $\\boxed{{{a}}}$.")) as &dyn Fn(&str) -> String,
+        ),
         ("answer_is", &|a: &str| format!("The answer is {a}.")),
         ("answer_colon", &|a: &str| format!("**Answer:** {a}")),
     ] {
         let bad = rejects(&v, rows, |r| rewrite(r, end));
         let rate = report(&format!("answer/{label}/{name}"), rows.len(), &bad);
-        assert!(rate >= 1.0, "{name}: all rewritten solutions must be accepted");
+        assert!(
+            rate >= 1.0,
+            "{name}: all rewritten solutions must be accepted"
+        );
     }
     // A wrong final answer is always rejected.
     let off_by_one = rejects(&v, rows, |r| {
@@ -124,7 +140,11 @@ fn check_answers(rows: &[Row], label: &str) {
         let n: i64 = reference(&r.answer).replace(',', "").parse().unwrap_or(0);
         format!("{body}#### {}", n + 1)
     });
-    assert_eq!(off_by_one.len(), rows.len(), "every off-by-one answer must be rejected");
+    assert_eq!(
+        off_by_one.len(),
+        rows.len(),
+        "every off-by-one answer must be rejected"
+    );
 }
 
 #[test]
@@ -155,26 +175,41 @@ const KNOWN_EXCEPTIONS: &[(usize, &str)] = &[
     (716, "MISREAD: 100 * 0.75 = $0.75, cents to dollars"),
     (1394, "4c = 150 with c = 35: should be 140"),
     (1817, "1550 cubic inches / 50 cubic inches/pump = 29: 31"),
-    (2287, "4p + 24 + p + 6 + p = 315 with p = 47: the text's own total is 312"),
+    (
+        2287,
+        "4p + 24 + p + 6 + p = 315 with p = 47: the text's own total is 312",
+    ),
     (3002, "8*3 = 240: typo for 80*3"),
     (3205, "b = 180, then b + b/6 + b/2 = 30: b is 18"),
     (3334, "$4200+$3000 = $8600: 7200, the final answer"),
     (3371, "P+3+P+6+P+9+P+12 = 5P + 30: four P's"),
     (3377, "MISREAD: 3x = 1 hour with x = 20 minutes"),
     (3409, "10 x .5 = 10: 5"),
-    (3411, "MISREAD: 5 minutes x 60 seconds = 300 + 58 seconds = 358, a running total"),
-    (3859, "MISREAD: 5 * 3 = $15,000, 5 means five thousand earlier in the sentence"),
+    (
+        3411,
+        "MISREAD: 5 minutes x 60 seconds = 300 + 58 seconds = 358, a running total",
+    ),
+    (
+        3859,
+        "MISREAD: 5 * 3 = $15,000, 5 means five thousand earlier in the sentence",
+    ),
     (4593, "14 / 1 / 4 = 56: means 14 / (1/4); as written 3.5"),
     (4691, "2*8 = 24"),
     (4973, "200*.55=100: 110"),
     (5195, "5 x 1/2 = 10: means 5 / (1/2)"),
     (5396, "MISREAD: 10 pages per day on day 1 * 2 = 20"),
-    (5350, "13 marbles + 4 marbles + 16 marbles = 45: 33, the final answer"),
+    (
+        5350,
+        "13 marbles + 4 marbles + 16 marbles = 45: 33, the final answer",
+    ),
     (5457, "14-2*k=64 with k = 39: means 2k - 14"),
     (5781, "7+9+1+2 = $19.50: 1.50 written as 1"),
     (6157, "70 + 40 = 100: 110"),
     (6256, "10 x 1,248 = 11,480: 12,480"),
-    (6405, "MISREAD: 150 minutes / 5 minutes/100 meters, a compound rate"),
+    (
+        6405,
+        "MISREAD: 150 minutes / 5 minutes/100 meters, a compound rate",
+    ),
     (6498, "14, 400 / 80 = 180: stray comma in 14,400"),
     (6700, "2 / 12 = .125: 1/6"),
     (6713, "3 x (8/16) = 6: means 3 / (8/16)"),
@@ -202,7 +237,10 @@ fn check_steps(rows: &[Row], label: &str, min_rate: f64) -> Vec<(usize, String)>
     let bad = rejects(&v, rows, |r| r.answer.clone());
     let rate = report(&format!("steps/{label}"), rows.len(), &bad);
     assert!(rate >= min_rate, "steps pass rate {rate} below {min_rate}");
-    assert!(checked >= rows.len() * 3, "too few claims checked: {checked}");
+    assert!(
+        checked >= rows.len() * 3,
+        "too few claims checked: {checked}"
+    );
     bad
 }
 
@@ -220,8 +258,14 @@ fn steps_accepts_references_full() {
             .iter()
             .filter(|(i, _)| !KNOWN_EXCEPTIONS.iter().any(|(k, _)| k == i))
             .collect();
-        assert!(unknown.is_empty(), "new rejects on reference solutions: {unknown:#?}");
-        let misread = KNOWN_EXCEPTIONS.iter().filter(|(_, why)| why.starts_with("MISREAD")).count();
+        assert!(
+            unknown.is_empty(),
+            "new rejects on reference solutions: {unknown:#?}"
+        );
+        let misread = KNOWN_EXCEPTIONS
+            .iter()
+            .filter(|(_, why)| why.starts_with("MISREAD"))
+            .count();
         println!(
             "steps/full: {} known exceptions: {} real errors in GSM8K, {misread} misreadings",
             bad.len(),
@@ -268,7 +312,11 @@ fn corrupt(answer: &str, rng: &mut Rng) -> Option<(String, String)> {
     } else {
         let v: i64 = text.parse().unwrap_or(0);
         let step = 1 + rng.below(3) as i64;
-        let w = if v >= step && rng.below(2) == 0 { v - step } else { v + step };
+        let w = if v >= step && rng.below(2) == 0 {
+            v - step
+        } else {
+            v + step
+        };
         w.to_string()
     };
     let changed = format!("{}{}{}", &inner[..n.start()], new, &inner[n.end()..]);
@@ -287,7 +335,9 @@ fn check_corruptions(rows: &[Row], label: &str, min_rate: f64) {
     let mut total = 0usize;
     let mut missed = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let Some((bad, what)) = corrupt(&r.answer, &mut rng) else { continue };
+        let Some((bad, what)) = corrupt(&r.answer, &mut rng) else {
+            continue;
+        };
         total += 1;
         match verdict(&v, &bad, &reference(&r.answer)) {
             Verdict::Reject { ref reason, .. } if reason == "false_step" => {}
@@ -347,7 +397,9 @@ fn check_prose_corruptions(rows: &[Row], label: &str, min_rate: f64) {
     let mut total = 0usize;
     let mut missed = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let Some((bad, what)) = corrupt_prose(&r.answer, &mut rng) else { continue };
+        let Some((bad, what)) = corrupt_prose(&r.answer, &mut rng) else {
+            continue;
+        };
         total += 1;
         match verdict(&v, &bad, &reference(&r.answer)) {
             Verdict::Reject { ref reason, .. } if reason == "false_step" => {}

@@ -88,7 +88,10 @@ fn last_boxed(text: &str) -> Boxed {
     let rest = after_cmd[cmd_len..].trim_start();
     let Some(body) = rest.strip_prefix('{') else {
         // `\boxed 5` (TeX allows a single token).
-        let token: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '$').collect();
+        let token: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '$')
+            .collect();
         return if token.is_empty() {
             Boxed::Unbalanced
         } else {
@@ -123,7 +126,12 @@ fn clean(raw: &str) -> String {
         s = s
             .trim_matches(|c: char| c == '*' || c == '_' || c == '`' || c.is_whitespace())
             .to_owned();
-        for prefix in ["the final answer is", "the answer is", "final answer:", "answer:"] {
+        for prefix in [
+            "the final answer is",
+            "the answer is",
+            "final answer:",
+            "answer:",
+        ] {
             if s.len() >= prefix.len()
                 && s.is_char_boundary(prefix.len())
                 && s[..prefix.len()].eq_ignore_ascii_case(prefix)
@@ -136,7 +144,11 @@ fn clean(raw: &str) -> String {
                 s = inner.trim().to_owned();
             }
         }
-        if s.len() >= 2 && s.starts_with('$') && s.ends_with('$') && !s[1..].starts_with(char::is_whitespace) {
+        if s.len() >= 2
+            && s.starts_with('$')
+            && s.ends_with('$')
+            && !s[1..].starts_with(char::is_whitespace)
+        {
             s = s[1..s.len() - 1].trim().to_owned();
         }
         s = cut_sentence(&s).to_owned();
@@ -174,7 +186,10 @@ mod tests {
     #[test]
     fn boxed_forms() {
         assert_eq!(ex("so \\boxed{72}."), Some("72".into()));
-        assert_eq!(ex("\\boxed{1} then \\boxed{\\frac{1}{2}}"), Some("\\frac{1}{2}".into()));
+        assert_eq!(
+            ex("\\boxed{1} then \\boxed{\\frac{1}{2}}"),
+            Some("\\frac{1}{2}".into())
+        );
         assert_eq!(ex("$\\boxed{x = 3}$"), Some("x = 3".into()));
         assert_eq!(ex("\\fbox{7}"), Some("7".into()));
         assert_eq!(ex("\\boxed 5"), Some("5".into()));
@@ -191,9 +206,15 @@ mod tests {
         assert_eq!(ex("Answer: 72 clips."), Some("72 clips".into()));
         assert_eq!(ex("**Answer:** $18.00"), Some("$18.00".into()));
         assert_eq!(ex("The answer is 3.5. Done"), Some("3.5".into()));
-        assert_eq!(ex("Final Answer: The final answer is $-\\frac{3}{4}$. I hope"), Some("-\\frac{3}{4}".into()));
+        assert_eq!(
+            ex("Final Answer: The final answer is $-\\frac{3}{4}$. I hope"),
+            Some("-\\frac{3}{4}".into())
+        );
         assert_eq!(ex("The answer is: **42**"), Some("42".into()));
-        assert_eq!(ex("The final answer is 3 apples.\nThe answer is 4."), Some("4".into()));
+        assert_eq!(
+            ex("The final answer is 3 apples.\nThe answer is 4."),
+            Some("4".into())
+        );
         assert_eq!(ex("Answer: 1\n#### 2\nThe answer is 3"), Some("3".into()));
         assert_eq!(ex("no answer here"), None);
         assert_eq!(ex(""), None);

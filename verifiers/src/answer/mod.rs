@@ -124,14 +124,29 @@ mod tests {
     #[test]
     fn reasons() {
         assert!(verdict("so \\boxed{72}", Some("72")).is_accept());
-        assert_eq!(reason(&verdict("so \\boxed{71}", Some("72"))), "wrong_answer");
-        assert_eq!(reason(&verdict("so \\boxed{72}", None)), "missing_ground_truth");
-        assert_eq!(reason(&verdict("so \\boxed{72}", Some("  "))), "missing_ground_truth");
+        assert_eq!(
+            reason(&verdict("so \\boxed{71}", Some("72"))),
+            "wrong_answer"
+        );
+        assert_eq!(
+            reason(&verdict("so \\boxed{72}", None)),
+            "missing_ground_truth"
+        );
+        assert_eq!(
+            reason(&verdict("so \\boxed{72}", Some("  "))),
+            "missing_ground_truth"
+        );
         assert_eq!(reason(&verdict("I think 72", Some("72"))), "no_answer");
         assert_eq!(reason(&verdict("\\boxed{72", Some("72"))), "no_answer");
         assert_eq!(reason(&verdict("", Some("72"))), "no_answer");
-        assert_eq!(reason(&verdict("Answer: seventy-two", Some("72"))), "unparsable_answer");
-        assert_eq!(reason(&verdict("Answer: about 72", Some("72"))), "unparsable_answer");
+        assert_eq!(
+            reason(&verdict("Answer: seventy-two", Some("72"))),
+            "unparsable_answer"
+        );
+        assert_eq!(
+            reason(&verdict("Answer: about 72", Some("72"))),
+            "unparsable_answer"
+        );
     }
 
     #[test]
@@ -139,7 +154,10 @@ mod tests {
         let cfg = AnswerConfig {
             patterns: vec!["(unclosed".into()],
         };
-        assert!(matches!(AnswerVerifier::new(cfg), Err(VerifyError::Config(_))));
+        assert!(matches!(
+            AnswerVerifier::new(cfg),
+            Err(VerifyError::Config(_))
+        ));
         let json = serde_json::json!({"patterns": ["x"], "tolerance": 0.1});
         assert!(serde_json::from_value::<AnswerConfig>(json).is_err());
     }
@@ -151,7 +169,8 @@ mod tests {
         };
         let v = AnswerVerifier::new(cfg).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.extract("RESULT: 9\n#### 8").as_deref(), Some("9"));
-        assert!(v.verify(&Sample::new("RESULT: 9\n#### 8", Some("9")))
+        assert!(v
+            .verify(&Sample::new("RESULT: 9\n#### 8", Some("9")))
             .unwrap_or_else(|e| panic!("{e}"))
             .is_accept());
     }
@@ -160,12 +179,30 @@ mod tests {
     fn compliance() {
         let v = AnswerVerifier::new(AnswerConfig::default()).unwrap_or_else(|e| panic!("{e}"));
         let cases = vec![
-            (Sample::new("48/2 = 24\n#### 72", Some("72")), Expect::Accept),
-            (Sample::new("The answer is $\\frac{3}{4}$.", Some("0.75")), Expect::Accept),
-            (Sample::new("\\boxed{(1, -1/2)}", Some("(1, -0.5)")), Expect::Accept),
-            (Sample::new("#### 71", Some("72")), Expect::reject("wrong_answer")),
-            (Sample::new("#### 72", None), Expect::reject("missing_ground_truth")),
-            (Sample::new("\\boxed{72", Some("72")), Expect::reject("no_answer")),
+            (
+                Sample::new("48/2 = 24\n#### 72", Some("72")),
+                Expect::Accept,
+            ),
+            (
+                Sample::new("The answer is $\\frac{3}{4}$.", Some("0.75")),
+                Expect::Accept,
+            ),
+            (
+                Sample::new("\\boxed{(1, -1/2)}", Some("(1, -0.5)")),
+                Expect::Accept,
+            ),
+            (
+                Sample::new("#### 71", Some("72")),
+                Expect::reject("wrong_answer"),
+            ),
+            (
+                Sample::new("#### 72", None),
+                Expect::reject("missing_ground_truth"),
+            ),
+            (
+                Sample::new("\\boxed{72", Some("72")),
+                Expect::reject("no_answer"),
+            ),
         ];
         assert_verifier_compliance(&v, &cases);
     }

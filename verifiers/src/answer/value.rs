@@ -53,7 +53,10 @@ fn split_top_level(s: &str) -> Vec<&str> {
             }
             b',' if depth == 0 => {
                 let digit_before = i > 0 && bytes[i - 1].is_ascii_digit();
-                let digits_after = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let digits_after = bytes[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
                 let thousands = digit_before
                     && digits_after == 3
                     && !bytes.get(i + 4).is_some_and(|c| c.is_ascii_digit());
@@ -153,8 +156,7 @@ fn strip_math_delimiters(s: &str) -> &str {
             .and_then(|x| x.strip_suffix("$$"))
             .or_else(|| t.strip_prefix("\\(").and_then(|x| x.strip_suffix("\\)")))
             .or_else(|| {
-                (t.len() >= 2 && t.starts_with('$') && t.ends_with('$'))
-                    .then(|| &t[1..t.len() - 1])
+                (t.len() >= 2 && t.starts_with('$') && t.ends_with('$')).then(|| &t[1..t.len() - 1])
             });
         match inner {
             Some(i) => s = i,
@@ -206,11 +208,7 @@ pub fn compare(answer: &AnswerValue, reference: &AnswerValue) -> Comparison {
             if a == r {
                 Comparison::Equal
             } else {
-                Comparison::Different(format!(
-                    "{} ≠ {}",
-                    format_rational(a),
-                    format_rational(r)
-                ))
+                Comparison::Different(format!("{} ≠ {}", format_rational(a), format_rational(r)))
             }
         }
         (Tuple(a), Tuple(r)) => {
@@ -245,7 +243,6 @@ pub fn compare(answer: &AnswerValue, reference: &AnswerValue) -> Comparison {
         (a, r) => Comparison::Different(format!("{a} is not of the form of {r}")),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -60,7 +60,10 @@ fn lex_into(text: &str, out: &mut Vec<Tok>, depth: usize) -> Result<(), LexError
             }
             '\\' => i = command(&chars, i, out, depth)?,
             c if c.is_ascii_alphabetic() => {
-                let len = chars[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                let len = chars[i..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
                 let word: String = chars[i..i + len].iter().collect();
                 letters(&word, out)?;
                 i += len;
@@ -87,7 +90,11 @@ fn number(chars: &[char], start: usize, out: &mut Vec<Tok>) -> Result<usize, Lex
             i += 1;
         } else if c == ','
             && !int.is_empty()
-            && chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count() == 3
+            && chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+                == 3
         {
             i += 1;
         } else {
@@ -136,7 +143,12 @@ fn letters(word: &str, out: &mut Vec<Tok>) -> Result<(), LexError> {
 }
 
 /// A LaTeX command at `chars[start] == '\\'`; returns the index after it.
-fn command(chars: &[char], start: usize, out: &mut Vec<Tok>, depth: usize) -> Result<usize, LexError> {
+fn command(
+    chars: &[char],
+    start: usize,
+    out: &mut Vec<Tok>,
+    depth: usize,
+) -> Result<usize, LexError> {
     let mut j = start + 1;
     while j < chars.len() && chars[j].is_ascii_alphabetic() {
         j += 1;
@@ -154,7 +166,10 @@ fn command(chars: &[char], start: usize, out: &mut Vec<Tok>, depth: usize) -> Re
                 out.push(Tok::RParen);
                 Ok(j + 1)
             }
-            other => Err(format!("unsupported LaTeX \\{}", other.map_or(String::new(), |c| c.to_string()))),
+            other => Err(format!(
+                "unsupported LaTeX \\{}",
+                other.map_or(String::new(), |c| c.to_string())
+            )),
         };
     }
     let group = |at: usize, out: &mut Vec<Tok>| -> Result<usize, LexError> {
@@ -180,9 +195,15 @@ fn command(chars: &[char], start: usize, out: &mut Vec<Tok>, depth: usize) -> Re
             let mut k = j;
             let mut index = 2;
             if chars.get(k) == Some(&'[') {
-                let close = chars[k..].iter().position(|&c| c == ']').ok_or("unclosed \\sqrt[")?;
+                let close = chars[k..]
+                    .iter()
+                    .position(|&c| c == ']')
+                    .ok_or("unclosed \\sqrt[")?;
                 let n: String = chars[k + 1..k + close].iter().collect();
-                index = n.trim().parse::<u32>().map_err(|_| format!("root index {n:?}"))?;
+                index = n
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("root index {n:?}"))?;
                 if !(2..=16).contains(&index) {
                     return Err(format!("root index {index}"));
                 }
@@ -203,7 +224,9 @@ fn command(chars: &[char], start: usize, out: &mut Vec<Tok>, depth: usize) -> Re
             out.push(Tok::Op('/'));
             Ok(j)
         }
-        "left" | "right" | "displaystyle" | "bigl" | "bigr" | "Bigl" | "Bigr" | "big" | "Big" => Ok(j),
+        "left" | "right" | "displaystyle" | "bigl" | "bigr" | "Bigl" | "Bigr" | "big" | "Big" => {
+            Ok(j)
+        }
         "mathrm" | "text" | "mathit" | "operatorname" => {
             let (arg, next) = latex_arg(chars, j);
             if arg.trim() == "e" {
@@ -276,7 +299,14 @@ mod tests {
                 Tok::Var("y".into())
             ]
         );
-        assert_eq!(lex("2\\pi").unwrap_or_default(), vec![Tok::Num(q(2, 1)), Tok::ImplicitMul, Tok::Const(Constant::Pi)]);
+        assert_eq!(
+            lex("2\\pi").unwrap_or_default(),
+            vec![
+                Tok::Num(q(2, 1)),
+                Tok::ImplicitMul,
+                Tok::Const(Constant::Pi)
+            ]
+        );
         assert!(lex("sin(x)").is_err());
         assert!(lex("72 clips").is_err());
         assert!(lex("\\int x").is_err());

@@ -1,7 +1,7 @@
 //! `EquivalenceVerifier`: the completion's answer must equal the reference as an expression,
 //! over the reals.
 //!
-//! Both are read as expressions ([`lex`]): integers, decimals, fractions, `+ - * / ^` with
+//! Both are read as expressions (see `lex.rs`): integers, decimals, fractions, `+ - * / ^` with
 //! rational exponents, square and n-th roots, implicit multiplication (`2(x+1)`, `2x`),
 //! single-letter variables, `e` and `π`. A leading `x =` is dropped from each side.
 //!
@@ -117,23 +117,36 @@ impl EquivalenceVerifier {
             return if a == r {
                 Verdict::accept(format!("{} equals the reference", format_rational(&a)))
             } else {
-                Verdict::reject("wrong_answer", format!("{} ≠ {}", format_rational(&a), format_rational(&r)))
+                Verdict::reject(
+                    "wrong_answer",
+                    format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
+                )
             };
         }
         let r = match read(reference) {
             Ok(r) => r,
-            Err(e) => return Verdict::reject("malformed_reference", format!("reference {reference:?}: {e}")),
+            Err(e) => {
+                return Verdict::reject(
+                    "malformed_reference",
+                    format!("reference {reference:?}: {e}"),
+                )
+            }
         };
         let a = match read(answer) {
             Ok(a) => a,
-            Err(e) => return Verdict::reject("unparsable_answer", format!("answer {answer:?}: {e}")),
+            Err(e) => {
+                return Verdict::reject("unparsable_answer", format!("answer {answer:?}: {e}"))
+            }
         };
         match (exact(&a), exact(&r)) {
             (Ok(x), Ok(y)) => {
                 return if x == y {
                     Verdict::accept(format!("both are exactly {}", format_rational(&x)))
                 } else {
-                    Verdict::reject("wrong_answer", format!("{} ≠ {}", format_rational(&x), format_rational(&y)))
+                    Verdict::reject(
+                        "wrong_answer",
+                        format!("{} ≠ {}", format_rational(&x), format_rational(&y)),
+                    )
                 };
             }
             (_, Err(EvalError::DivisionByZero)) => {
@@ -190,21 +203,32 @@ impl Translation {
                 self.domain.push(y.ne(zero()));
                 x / y
             }
-            Expr::Percent(a) => self.real(a)? / real_numeral(&BigRational::from_integer(100.into())).ok_or("numeral")?,
+            Expr::Percent(a) => {
+                self.real(a)?
+                    / real_numeral(&BigRational::from_integer(100.into())).ok_or("numeral")?
+            }
             Expr::Root(n, a) => {
                 let x = self.real(a)?;
                 self.root(&x, *n)?
             }
             Expr::Pow(a, b) => {
-                let exp = exact(b).map_err(|_| "only constant rational exponents are supported".to_owned())?;
+                let exp = exact(b)
+                    .map_err(|_| "only constant rational exponents are supported".to_owned())?;
                 let p = exp.numer().abs().to_u32().filter(|p| *p <= MAX_Z3_EXPONENT);
                 let q = exp.denom().to_u32().filter(|q| *q <= MAX_ROOT);
                 let (Some(p), Some(q)) = (p, q) else {
-                    return Err(format!("exponent {} is out of range", format_rational(&exp)));
+                    return Err(format!(
+                        "exponent {} is out of range",
+                        format_rational(&exp)
+                    ));
                 };
                 let base = self.real(a)?;
                 let powered = power(&base, p);
-                let rooted = if q == 1 { powered } else { self.root(&powered, q)? };
+                let rooted = if q == 1 {
+                    powered
+                } else {
+                    self.root(&powered, q)?
+                };
                 if exp.is_negative() {
                     self.domain.push(rooted.ne(zero()));
                     real_numeral(&BigRational::from_integer(1.into())).ok_or("numeral")? / rooted
@@ -223,10 +247,11 @@ impl Translation {
         self.fresh += 1;
         let r = Real::new_const(format!("root_{}", self.fresh));
         let defines = power(&r, n).eq(x);
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let cond = x.ge(zero());
             self.domain.push(cond.clone());
-            self.definitions.push(cond.implies(Bool::and(&[r.ge(zero()), defines])));
+            self.definitions
+                .push(cond.implies(Bool::and(&[r.ge(zero()), defines])));
         } else {
             self.definitions.push(defines);
         }
@@ -267,7 +292,10 @@ fn bounds(c: Constant) -> Bool {
 }
 
 fn unknown(reason: &str, what: &str) -> Verdict {
-    Verdict::reject("solver_unknown", format!("Z3 could not decide {what}: {reason}"))
+    Verdict::reject(
+        "solver_unknown",
+        format!("Z3 could not decide {what}: {reason}"),
+    )
 }
 
 /// Proves `a` (the answer) equal to `r` (the reference) with Z3.
@@ -282,7 +310,12 @@ fn prove(s: &Session, a: &Expr, r: &Expr, shown: &str) -> Verdict {
         Ok(t) => t,
         Err(e) => return Verdict::reject("unparsable_answer", e),
     };
-    let mut base: Vec<Bool> = tr.constants.iter().chain(&ta.constants).map(|c| bounds(*c)).collect();
+    let mut base: Vec<Bool> = tr
+        .constants
+        .iter()
+        .chain(&ta.constants)
+        .map(|c| bounds(*c))
+        .collect();
     base.extend(tr.definitions.iter().cloned());
     base.extend(ta.definitions.iter().cloned());
     let ref_domain = Bool::and(&tr.domain);
@@ -292,13 +325,19 @@ fn prove(s: &Session, a: &Expr, r: &Expr, shown: &str) -> Verdict {
         let q: Vec<Bool> = base.iter().cloned().chain([ref_domain.clone()]).collect();
         match s.check(&q) {
             Outcome::Sat => {}
-            Outcome::Unsat => return Verdict::reject("malformed_reference", "the reference is nowhere defined"),
+            Outcome::Unsat => {
+                return Verdict::reject("malformed_reference", "the reference is nowhere defined")
+            }
             Outcome::Unknown(why) => return unknown(&why, "whether the reference is defined"),
         }
     }
     // (2) The answer is defined wherever the reference is.
     if !ta.domain.is_empty() {
-        let q: Vec<Bool> = base.iter().cloned().chain([ref_domain.clone(), ans_domain.not()]).collect();
+        let q: Vec<Bool> = base
+            .iter()
+            .cloned()
+            .chain([ref_domain.clone(), ans_domain.not()])
+            .collect();
         match s.check(&q) {
             Outcome::Unsat => {}
             Outcome::Sat => {
@@ -319,11 +358,20 @@ fn prove(s: &Session, a: &Expr, r: &Expr, shown: &str) -> Verdict {
     let mut vars = Vec::new();
     a.vars(&mut vars);
     r.vars(&mut vars);
-    let terms: Vec<Real> = vars.iter().map(|v| Real::new_const(format!("var_{v}"))).collect();
+    let terms: Vec<Real> = vars
+        .iter()
+        .map(|v| Real::new_const(format!("var_{v}")))
+        .collect();
     match s.check_with_model(&q, &terms) {
-        (Outcome::Unsat, _) => Verdict::accept(format!("{shown} is equal to the reference (proved by Z3)")),
+        (Outcome::Unsat, _) => {
+            Verdict::accept(format!("{shown} is equal to the reference (proved by Z3)"))
+        }
         (Outcome::Sat, values) => {
-            let at: Vec<String> = vars.iter().zip(&values).map(|(v, x)| format!("{v} = {x}")).collect();
+            let at: Vec<String> = vars
+                .iter()
+                .zip(&values)
+                .map(|(v, x)| format!("{v} = {x}"))
+                .collect();
             let detail = if at.is_empty() {
                 format!("{shown} differs from the reference")
             } else {
@@ -338,7 +386,10 @@ fn prove(s: &Session, a: &Expr, r: &Expr, shown: &str) -> Verdict {
 impl Verifier for EquivalenceVerifier {
     fn verify(&self, sample: &Sample) -> Result<Verdict, VerifyError> {
         let Some(reference) = sample.reference.as_deref().filter(|r| !r.trim().is_empty()) else {
-            return Ok(Verdict::reject("missing_ground_truth", "the sample has no reference answer"));
+            return Ok(Verdict::reject(
+                "missing_ground_truth",
+                "the sample has no reference answer",
+            ));
         };
         let Some(answer) = self.extract(&sample.completion) else {
             return Ok(Verdict::reject("no_answer", "no final answer found"));

@@ -55,7 +55,10 @@ fn identities_with_variables_and_constants() {
 fn roots() {
     assert_eq!(reason("\\sqrt{8}", "2\\sqrt{2}"), "accept");
     assert_eq!(reason("\\sqrt{8}", "3\\sqrt{2}"), "wrong_answer");
-    assert_eq!(reason("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}"), "accept");
+    assert_eq!(
+        reason("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}"),
+        "accept"
+    );
     assert_eq!(reason("\\sqrt{2}", "1.41421356"), "wrong_answer");
     assert_eq!(reason("\\sqrt[3]{-8}", "-2"), "accept");
     assert_eq!(reason("\\sqrt{x^2}", "x"), "wrong_answer"); // |x|
@@ -118,9 +121,16 @@ fn limits_give_solver_unknown_quickly() {
     let hard_a = "(x+y+z+w+1)^{48}";
     let hard_b = "(x+y+z+w+1)^{24} (w+z+y+x+1)^{24} + x y z w - w z y x + 1 - 1";
     let r = reason(&with(300, u32::MAX), hard_a, hard_b);
-    eprintln!("hard identity under 300 ms: {r} after {:?}", start.elapsed());
+    eprintln!(
+        "hard identity under 300 ms: {r} after {:?}",
+        start.elapsed()
+    );
     assert!(r == "solver_unknown" || r == "accept", "{r}");
-    assert!(start.elapsed() < std::time::Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -128,22 +138,39 @@ fn config() {
     let cfg: EquivalenceConfig = serde_json::from_value(serde_json::json!({"timeout_ms": 100}))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.timeout_ms, 100);
-    assert!(serde_json::from_value::<EquivalenceConfig>(serde_json::json!({"tolerance": 0.1})).is_err());
+    assert!(
+        serde_json::from_value::<EquivalenceConfig>(serde_json::json!({"tolerance": 0.1})).is_err()
+    );
     let bad = EquivalenceConfig {
         timeout_ms: 0,
         ..EquivalenceConfig::default()
     };
-    assert!(matches!(EquivalenceVerifier::new(bad), Err(VerifyError::Config(_))));
+    assert!(matches!(
+        EquivalenceVerifier::new(bad),
+        Err(VerifyError::Config(_))
+    ));
 }
 
 #[test]
 fn compliance() {
     let cases = vec![
         (Sample::new("\\boxed{2(x+1)}", Some("2x+2")), Expect::Accept),
-        (Sample::new("\\boxed{\\sqrt{8}}", Some("2\\sqrt{2}")), Expect::Accept),
-        (Sample::new("\\boxed{1/2^{99}}", Some("1/2^{98}")), Expect::reject("wrong_answer")),
-        (Sample::new("\\boxed{1-1/e}", Some("1+1/e")), Expect::reject("wrong_answer")),
-        (Sample::new("nothing", Some("1")), Expect::reject("no_answer")),
+        (
+            Sample::new("\\boxed{\\sqrt{8}}", Some("2\\sqrt{2}")),
+            Expect::Accept,
+        ),
+        (
+            Sample::new("\\boxed{1/2^{99}}", Some("1/2^{98}")),
+            Expect::reject("wrong_answer"),
+        ),
+        (
+            Sample::new("\\boxed{1-1/e}", Some("1+1/e")),
+            Expect::reject("wrong_answer"),
+        ),
+        (
+            Sample::new("nothing", Some("1")),
+            Expect::reject("no_answer"),
+        ),
     ];
     assert_verifier_compliance(&verifier(), &cases);
 }

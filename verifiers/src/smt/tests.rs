@@ -54,18 +54,30 @@ fn two_by_two_system_is_unique() {
     assert_eq!(reason("Answer: y = -0.5, x = 3.5", Some(SYSTEM)), "accept");
     assert_eq!(reason("\\boxed{(-1/2, 3.5)}", Some(SYSTEM)), "wrong_answer");
     assert_eq!(reason("\\boxed{3.5}", Some(SYSTEM)), "unparsable_answer");
-    assert_eq!(reason("\\boxed{(3.5, -0.5, 1)}", Some(SYSTEM)), "unparsable_answer");
+    assert_eq!(
+        reason("\\boxed{(3.5, -0.5, 1)}", Some(SYSTEM)),
+        "unparsable_answer"
+    );
 }
 
 #[test]
 fn underdetermined_system_is_not_unique() {
-    assert_eq!(reason("\\boxed{(2, 1)}", Some(UNDERDETERMINED)), "not_unique");
+    assert_eq!(
+        reason("\\boxed{(2, 1)}", Some(UNDERDETERMINED)),
+        "not_unique"
+    );
     let lenient = verifier(SmtConfig {
         prove_unique: false,
         ..SmtConfig::default()
     });
-    assert_eq!(reason_with(&lenient, "\\boxed{(2, 1)}", Some(UNDERDETERMINED)), "accept");
-    assert_eq!(reason_with(&lenient, "\\boxed{(2, 2)}", Some(UNDERDETERMINED)), "wrong_answer");
+    assert_eq!(
+        reason_with(&lenient, "\\boxed{(2, 1)}", Some(UNDERDETERMINED)),
+        "accept"
+    );
+    assert_eq!(
+        reason_with(&lenient, "\\boxed{(2, 2)}", Some(UNDERDETERMINED)),
+        "wrong_answer"
+    );
 }
 
 #[test]
@@ -93,7 +105,11 @@ fn malformed_constraints_never_accept() {
         "(declare-const x Int) (assert (= x 5)) (push 1) (assert (= x 6)) (pop 1)",
         "(declare-const x Int) (define-fun five () Int 5) (assert (= x five)) x",
     ] {
-        assert_eq!(reason("\\boxed{5}", Some(bad)), "malformed_constraints", "{bad}");
+        assert_eq!(
+            reason("\\boxed{5}", Some(bad)),
+            "malformed_constraints",
+            "{bad}"
+        );
     }
     // Commands a file may carry are fine.
     let ok = "(set-logic QF_LIA) (set-option :produce-models true) (declare-const x Int)
@@ -126,11 +142,20 @@ fn hard_problem_with_tiny_limits_is_unknown_quickly() {
             ..SmtConfig::default()
         });
         let start = Instant::now();
-        assert_eq!(reason_with(&v, "\\boxed{(9, 10, 12)}", Some(TAXICAB)), "solver_unknown");
+        assert_eq!(
+            reason_with(&v, "\\boxed{(9, 10, 12)}", Some(TAXICAB)),
+            "solver_unknown"
+        );
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(3), "took {took:?} with {timeout_ms} ms, rlimit {rlimit}");
+        assert!(
+            took < Duration::from_secs(3),
+            "took {took:?} with {timeout_ms} ms, rlimit {rlimit}"
+        );
         // Checking an answer stays cheap under the same limits.
-        assert_eq!(reason_with(&v, "\\boxed{(9, 10, 13)}", Some(TAXICAB)), "wrong_answer");
+        assert_eq!(
+            reason_with(&v, "\\boxed{(9, 10, 13)}", Some(TAXICAB)),
+            "wrong_answer"
+        );
     }
 }
 
@@ -145,23 +170,42 @@ fn a_watchdog_interrupts_from_another_thread() {
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..4 {
-            s.spawn(|| assert_eq!(reason_with(&v, "\\boxed{(9, 10, 12)}", Some(TAXICAB)), "solver_unknown"));
+            s.spawn(|| {
+                assert_eq!(
+                    reason_with(&v, "\\boxed{(9, 10, 12)}", Some(TAXICAB)),
+                    "solver_unknown"
+                )
+            });
         }
     });
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn config() {
-    let cfg: SmtConfig = serde_json::from_value(serde_json::json!({"prove_unique": false, "timeout_ms": 100}))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let cfg: SmtConfig =
+        serde_json::from_value(serde_json::json!({"prove_unique": false, "timeout_ms": 100}))
+            .unwrap_or_else(|e| panic!("{e}"));
     assert!(!cfg.prove_unique);
     assert_eq!(cfg.rlimit, SmtConfig::default().rlimit);
     assert!(serde_json::from_value::<SmtConfig>(serde_json::json!({"unique": true})).is_err());
     for bad in [
-        SmtConfig { timeout_ms: 0, ..SmtConfig::default() },
-        SmtConfig { rlimit: 0, ..SmtConfig::default() },
-        SmtConfig { patterns: vec!["(".into()], ..SmtConfig::default() },
+        SmtConfig {
+            timeout_ms: 0,
+            ..SmtConfig::default()
+        },
+        SmtConfig {
+            rlimit: 0,
+            ..SmtConfig::default()
+        },
+        SmtConfig {
+            patterns: vec!["(".into()],
+            ..SmtConfig::default()
+        },
     ] {
         assert!(matches!(SmtVerifier::new(bad), Err(VerifyError::Config(_))));
     }
@@ -185,9 +229,18 @@ fn compliance() {
     let cases = vec![
         (sample("\\boxed{5}", Some(LINEAR)), Expect::Accept),
         (sample("\\boxed{(3.5, -0.5)}", Some(SYSTEM)), Expect::Accept),
-        (sample("\\boxed{4}", Some(LINEAR)), Expect::reject("wrong_answer")),
-        (sample("\\boxed{(2, 1)}", Some(UNDERDETERMINED)), Expect::reject("not_unique")),
-        (sample("\\boxed{5}", Some("(assert")), Expect::reject("malformed_constraints")),
+        (
+            sample("\\boxed{4}", Some(LINEAR)),
+            Expect::reject("wrong_answer"),
+        ),
+        (
+            sample("\\boxed{(2, 1)}", Some(UNDERDETERMINED)),
+            Expect::reject("not_unique"),
+        ),
+        (
+            sample("\\boxed{5}", Some("(assert")),
+            Expect::reject("malformed_constraints"),
+        ),
     ];
     assert_verifier_compliance(&v, &cases);
 }

@@ -84,7 +84,9 @@ pub(super) fn extract(text: &str) -> Found {
             continue;
         }
         if prose.len() > MAX_LINE_BYTES {
-            found.unparsed.push((line, "(line too long to check)".to_owned()));
+            found
+                .unparsed
+                .push((line, "(line too long to check)".to_owned()));
             continue;
         }
         let plain = latex_to_plain(&prose);
@@ -174,7 +176,8 @@ fn chain_from_run(run: &Run, text: &str, line: usize, annotation: Option<&str>, 
         calculator: annotation.is_some(),
         remainder_follows: annotation.is_none() && {
             let rest = run.ctx.get(run.end..).unwrap_or(&[]);
-            rest.iter().any(|t| matches!(&t.kind, Kind::Word(w) if w.starts_with("remain")))
+            rest.iter()
+                .any(|t| matches!(&t.kind, Kind::Word(w) if w.starts_with("remain")))
         },
     });
 }
@@ -228,23 +231,47 @@ mod tests {
 
     #[test]
     fn unit_words_are_dropped() {
-        assert_eq!(texts("30 snakes * 3 birds/snake = 90 birds"), ["30 snakes * 3 birds/snake = 90"]);
-        assert_eq!(texts("6 apples + 5 apples * 2 = 16 apples"), ["6 apples + 5 apples * 2 = 16"]);
-        assert_eq!(texts("6 apples + 5 apples = 11 apples"), ["6 apples + 5 apples = 11"]);
+        assert_eq!(
+            texts("30 snakes * 3 birds/snake = 90 birds"),
+            ["30 snakes * 3 birds/snake = 90"]
+        );
+        assert_eq!(
+            texts("6 apples + 5 apples * 2 = 16 apples"),
+            ["6 apples + 5 apples * 2 = 16"]
+        );
+        assert_eq!(
+            texts("6 apples + 5 apples = 11 apples"),
+            ["6 apples + 5 apples = 11"]
+        );
         assert!(texts("29 + 24 decorations already up = 83").is_empty());
         assert!(texts("4.5 gallons = 4.5 * 8 = 36 pints")
             .iter()
             .all(|t| t == "4.5 * 8 = 36"));
-        assert_eq!(texts("105 years / 3 = 35 years/person"), ["105 years / 3 = 35"]);
-        assert_eq!(texts("$3456 / 4 accounts = $864/account"), ["3456 / 4 accounts = $864"]);
+        assert_eq!(
+            texts("105 years / 3 = 35 years/person"),
+            ["105 years / 3 = 35"]
+        );
+        assert_eq!(
+            texts("$3456 / 4 accounts = $864/account"),
+            ["3456 / 4 accounts = $864"]
+        );
         assert_eq!(texts("$15/hour = 15*7 = $105"), ["15*7 = $105"]);
-        assert_eq!(texts("3 inches + 6 inches + 1 inch * 2 = 11"), ["3 inches + 6 inches + 1 inch * 2 = 11"]);
-        assert_eq!(texts("20 students x $4/day = $80."), ["20 students x $4/day = $80"]);
+        assert_eq!(
+            texts("3 inches + 6 inches + 1 inch * 2 = 11"),
+            ["3 inches + 6 inches + 1 inch * 2 = 11"]
+        );
+        assert_eq!(
+            texts("20 students x $4/day = $80."),
+            ["20 students x $4/day = $80"]
+        );
         assert!(texts("We know J = 4 N, so").is_empty());
         // Mixed units in a sum are not read as plain numbers.
         assert!(texts("2 hours + 30 minutes = 150 minutes").is_empty());
         // After `=`, a unit word ends the claim: `= 7 days * 2` is not `7 * 2`.
-        assert_eq!(texts("3 + 4 = 7 days, 7 days * 2 = 14"), ["3 + 4 = 7", "7 days * 2 = 14"]);
+        assert_eq!(
+            texts("3 + 4 = 7 days, 7 days * 2 = 14"),
+            ["3 + 4 = 7", "7 days * 2 = 14"]
+        );
         assert!(texts("4 + 3 = 7 days * 2 = 14 days").is_empty());
     }
 

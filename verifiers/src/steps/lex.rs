@@ -191,7 +191,11 @@ impl Lexer {
             if starts_number {
                 let next_i = self.number(i);
                 // Always make progress, whatever `number` decided.
-                i = if next_i > i { next_i } else { self.word(i, i + 1) };
+                i = if next_i > i {
+                    next_i
+                } else {
+                    self.word(i, i + 1)
+                };
                 continue;
             }
             if c.is_whitespace() {
@@ -212,7 +216,10 @@ impl Lexer {
                     (Kind::Math(Tok::Op('-')), 1)
                 }
                 '*' if next == Some('*') => {
-                    let run = self.chars[i..].iter().take_while(|&&(_, c)| c == '*').count();
+                    let run = self.chars[i..]
+                        .iter()
+                        .take_while(|&&(_, c)| c == '*')
+                        .count();
                     if self.calculator && run == 2 {
                         (Kind::Math(Tok::Op('^')), 2)
                     } else {
@@ -228,7 +235,10 @@ impl Lexer {
                     (Kind::Math(Tok::Num(BigRational::from_integer(n.into()))), 1)
                 }
                 '=' => {
-                    let run = self.chars[i..].iter().take_while(|&&(_, c)| c == '=').count();
+                    let run = self.chars[i..]
+                        .iter()
+                        .take_while(|&&(_, c)| c == '=')
+                        .count();
                     if self.ch(i + run) == Some('>') {
                         (Kind::Punct, run + 1)
                     } else {
@@ -277,10 +287,7 @@ impl Lexer {
             return Kind::Word(word.to_lowercase());
         };
         let prev_operand = self.toks.last().is_some_and(|t| {
-            matches!(
-                t.kind,
-                Kind::Math(Tok::Num(_) | Tok::RParen | Tok::Percent)
-            )
+            matches!(t.kind, Kind::Math(Tok::Num(_) | Tok::RParen | Tok::Percent))
         });
         let next = self.chars[after..]
             .iter()
@@ -290,7 +297,8 @@ impl Lexer {
         let next_number = next.is_some_and(|n| n.is_ascii_digit() || n == '.');
         let prev_word = matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Word(_)));
         // `0.2 x 50`, and `20 students x $4` (after a unit word, before a number).
-        if (c == 'x' || c == 'X') && ((prev_operand && next_operand) || (prev_word && next_number)) {
+        if (c == 'x' || c == 'X') && ((prev_operand && next_operand) || (prev_word && next_number))
+        {
             return Kind::Math(Tok::Op('*'));
         }
         if c == 'a' || c == 'I' || !c.is_ascii_alphabetic() {
@@ -354,8 +362,15 @@ impl Lexer {
     fn number(&mut self, start: usize) -> usize {
         let prose = !self.calculator;
         // `D3`, `COVID19`: digits glued to a word are part of it.
-        let after_times_x = matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Math(Tok::Op('*'))));
-        if prose && !after_times_x && start > 0 && self.ch(start - 1).is_some_and(char::is_alphabetic) {
+        let after_times_x = matches!(
+            self.toks.last().map(|t| &t.kind),
+            Some(Kind::Math(Tok::Op('*')))
+        );
+        if prose
+            && !after_times_x
+            && start > 0
+            && self.ch(start - 1).is_some_and(char::is_alphabetic)
+        {
             let len = self.chars[start..]
                 .iter()
                 .take_while(|&&(_, c)| c.is_alphanumeric())
@@ -371,7 +386,8 @@ impl Lexer {
         // number, groups of exactly three digits.
         let mut separator = None;
         while let Some(c) = self.ch(i) {
-            let is_sep = c == ',' || (prose && matches!(c, ' ' | '\u{a0}' | '\u{2009}' | '\u{202f}'));
+            let is_sep =
+                c == ',' || (prose && matches!(c, ' ' | '\u{a0}' | '\u{2009}' | '\u{202f}'));
             if c.is_ascii_digit() {
                 int.push(c);
                 group += 1;
@@ -422,7 +438,8 @@ impl Lexer {
                 return self.word(start, i);
             }
             // `Weeks 1-2`: a range after a word, not a subtraction.
-            let after_word = self.space && matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Word(_)));
+            let after_word =
+                self.space && matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Word(_)));
             if plain_int && after_word && self.ch(i) == Some('-') {
                 let d = self.digits_from(i + 1);
                 let upper = decimal_value(&self.collect(i + 1, i + 1 + d), "").ok();
@@ -455,7 +472,10 @@ impl Lexer {
         };
         let mut end = i;
         let after_spaced_division = self.space
-            && matches!(self.toks.last().map(|t| &t.kind), Some(Kind::Math(Tok::Op('/'))));
+            && matches!(
+                self.toks.last().map(|t| &t.kind),
+                Some(Kind::Math(Tok::Op('/')))
+            );
         if plain_int && prose && after_spaced_division && self.ch(i) == Some('/') {
             // `25 / 1/3`: a glued fraction after a spaced division sign is one number.
             let d = self.digits_from(i + 1);
@@ -487,8 +507,8 @@ impl Lexer {
         if letters == 1 && end == i {
             let c = self.ch(end).unwrap_or(' ');
             let after = self.ch(end + 1);
-            let times = (c == 'x' || c == 'X')
-                && after.is_some_and(|n| n.is_ascii_digit() || n == '(');
+            let times =
+                (c == 'x' || c == 'X') && after.is_some_and(|n| n.is_ascii_digit() || n == '(');
             let kind = if times {
                 Kind::Math(Tok::Op('*'))
             } else if c.is_ascii_alphabetic() {
@@ -577,8 +597,14 @@ mod tests {
 
     #[test]
     fn basic_prose() {
-        assert_eq!(kinds("48/2 = 24 clips"), ["48", "/", "2", "=", "24", "w:clips"]);
-        assert_eq!(kinds("$1,200 + $300 = $1,500."), ["1200", "+", "300", "=", "1500", "p"]);
+        assert_eq!(
+            kinds("48/2 = 24 clips"),
+            ["48", "/", "2", "=", "24", "w:clips"]
+        );
+        assert_eq!(
+            kinds("$1,200 + $300 = $1,500."),
+            ["1200", "+", "300", "=", "1500", "p"]
+        );
         assert_eq!(kinds("0.2 x 50 = 10"), ["1/5", "*", "50", "=", "10"]);
         assert_eq!(kinds("3x4=12"), ["3", "*", "4", "=", "12"]);
         assert_eq!(kinds(".25*32 = 8"), ["1/4", "*", "32", "=", "8"]);
@@ -588,7 +614,10 @@ mod tests {
 
     #[test]
     fn unknowns_and_words() {
-        assert_eq!(kinds("2x + 3 = 11"), ["2", "·", "var:x", "+", "3", "=", "11"]);
+        assert_eq!(
+            kinds("2x + 3 = 11"),
+            ["2", "·", "var:x", "+", "3", "=", "11"]
+        );
         assert_eq!(kinds("x = 4"), ["var:x", "=", "4"]);
         assert_eq!(kinds("a 3"), ["w:a", "3"]);
         assert_eq!(kinds("the 3rd day"), ["w:the", "w:#", "w:day"]);

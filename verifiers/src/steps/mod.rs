@@ -1,6 +1,6 @@
 //! `StepsVerifier`: every arithmetic claim in a chain of thought must be true.
 //!
-//! Claims are found by [`claims`] (prose `a op b = c`, chains, GSM8K `<<a*b=c>>` annotations)
+//! Claims are found by `claims.rs` (prose `a op b = c`, chains, GSM8K `<<a*b=c>>` annotations)
 //! and checked exactly with big rationals. One false claim rejects the sample with reason
 //! `false_step`, naming the claim and its line, even when the final answer is right.
 //!
@@ -153,17 +153,15 @@ impl StepsVerifier {
                 };
                 if let Some((pv, pdec)) = &prev {
                     compared += 1;
-                    let rounding = !chain.calculator && self.cfg.rounding == Rounding::WrittenPrecision;
+                    let rounding =
+                        !chain.calculator && self.cfg.rounding == Rounding::WrittenPrecision;
                     if failure.is_none() && !agree(pv, *pdec, &v, side.literal_decimals, rounding) {
                         integer_quotient = chain.remainder_follows
                             && side.literal_decimals == Some(0)
                             && v.is_integer()
                             && pv.floor() == v;
-                        failure = Some(format!(
-                            "{} ≠ {}",
-                            format_rational(pv),
-                            format_rational(&v)
-                        ));
+                        failure =
+                            Some(format!("{} ≠ {}", format_rational(pv), format_rational(&v)));
                     }
                 }
                 prev = Some((v, side.literal_decimals));
@@ -183,7 +181,6 @@ impl StepsVerifier {
         }
         Judgement::False(first_failure.unwrap_or_default())
     }
-
 }
 
 /// Whether two side values agree, optionally allowing written-precision rounding.

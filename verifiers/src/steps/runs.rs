@@ -24,32 +24,170 @@ use crate::expr::Tok;
 
 /// Words that make the expression before them part of the claim (`3 times 4 + 2`).
 const LEFT_CUT_WORDS: &[&str] = &[
-    "x", "times", "plus", "minus", "over", "divided", "multiplied", "squared", "cubed", "sqrt",
-    "root", "half", "twice", "double", "triple", "thrice", "quarter", "third", "thirds", "than",
+    "x",
+    "times",
+    "plus",
+    "minus",
+    "over",
+    "divided",
+    "multiplied",
+    "squared",
+    "cubed",
+    "sqrt",
+    "root",
+    "half",
+    "twice",
+    "double",
+    "triple",
+    "thrice",
+    "quarter",
+    "third",
+    "thirds",
+    "than",
 ];
 /// Words after which `of`/`by` make the preceding quantity a factor (`half of`, `divided by`).
 const FACTOR_WORDS: &[&str] = &[
-    "half", "halves", "third", "thirds", "quarter", "quarters", "fourth", "fourths", "fifth",
-    "fifths", "sixth", "sixths", "eighth", "eighths", "tenth", "tenths", "twice", "double",
-    "triple", "percent", "fraction", "product", "multiple", "divided", "multiplied", "times",
-    "square", "cube", "root", "x",
+    "half",
+    "halves",
+    "third",
+    "thirds",
+    "quarter",
+    "quarters",
+    "fourth",
+    "fourths",
+    "fifth",
+    "fifths",
+    "sixth",
+    "sixths",
+    "eighth",
+    "eighths",
+    "tenth",
+    "tenths",
+    "twice",
+    "double",
+    "triple",
+    "percent",
+    "fraction",
+    "product",
+    "multiple",
+    "divided",
+    "multiplied",
+    "times",
+    "square",
+    "cube",
+    "root",
+    "x",
 ];
 /// Scale words after a result: `= 14 billion` may or may not be in the same scale as the left.
 const SCALE_WORDS: &[&str] = &[
-    "hundred", "thousand", "million", "billion", "trillion", "dozen", "dozens", "percent", "k",
-    "bn", "squared", "cubed", "hundreds", "thousands", "millions", "billions", "half", "halves",
-    "thirds", "quarters",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "dozen",
+    "dozens",
+    "percent",
+    "k",
+    "bn",
+    "squared",
+    "cubed",
+    "hundreds",
+    "thousands",
+    "millions",
+    "billions",
+    "half",
+    "halves",
+    "thirds",
+    "quarters",
 ];
 /// Words that are never dropped as units: verbs, conjunctions, prepositions, operator words.
 const NOT_UNITS: &[&str] = &[
-    "is", "are", "was", "were", "be", "been", "equals", "equal", "gives", "give", "makes",
-    "make", "so", "then", "thus", "hence", "which", "that", "this", "these", "those", "it", "and",
-    "or", "to", "of", "than", "from", "by", "with", "for", "in", "on", "at", "as", "if", "but",
-    "because", "since", "times", "plus", "minus", "over", "into", "divided", "multiplied",
-    "less", "more", "has", "have", "had", "get", "gets", "got", "not", "no", "the",
-    "an", "we", "he", "she", "they", "you", "i", "will", "would", "can", "could", "should",
-    "already", "up", "down", "altogether", "together", "now", "still", "only", "just", "all",
-    "also", "too", "left", "remaining", "a", "#",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "equals",
+    "equal",
+    "gives",
+    "give",
+    "makes",
+    "make",
+    "so",
+    "then",
+    "thus",
+    "hence",
+    "which",
+    "that",
+    "this",
+    "these",
+    "those",
+    "it",
+    "and",
+    "or",
+    "to",
+    "of",
+    "than",
+    "from",
+    "by",
+    "with",
+    "for",
+    "in",
+    "on",
+    "at",
+    "as",
+    "if",
+    "but",
+    "because",
+    "since",
+    "times",
+    "plus",
+    "minus",
+    "over",
+    "into",
+    "divided",
+    "multiplied",
+    "less",
+    "more",
+    "has",
+    "have",
+    "had",
+    "get",
+    "gets",
+    "got",
+    "not",
+    "no",
+    "the",
+    "an",
+    "we",
+    "he",
+    "she",
+    "they",
+    "you",
+    "i",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "already",
+    "up",
+    "down",
+    "altogether",
+    "together",
+    "now",
+    "still",
+    "only",
+    "just",
+    "all",
+    "also",
+    "too",
+    "left",
+    "remaining",
+    "a",
+    "#",
 ];
 /// Words after which a dollar amount was converted to cents.
 const CENT_WORDS: &[&str] = &["cents", "cent", "pennies"];
@@ -89,7 +227,8 @@ fn is_operand_end(t: Option<&Token>) -> bool {
 
 /// Whether two unit words name the same unit (`inch`/`inches`, `box`/`boxes`).
 fn same_word(a: &str, b: &str) -> bool {
-    let plural = |p: &str, s: &str| p.strip_suffix('s') == Some(s) || p.strip_suffix("es") == Some(s);
+    let plural =
+        |p: &str, s: &str| p.strip_suffix('s') == Some(s) || p.strip_suffix("es") == Some(s);
     a == b || plural(a, b) || plural(b, a)
 }
 
@@ -105,9 +244,7 @@ fn collect(ctx: &[Token], start: usize, absorb: bool) -> Option<(Vec<Token>, usi
     let mut additive_units: Vec<Vec<&str>> = Vec::new();
     let mut seen_eq = false;
     let mut k = start;
-    let is_unit = |t: &Token| {
-        matches!(&t.kind, Kind::Word(w) if !NOT_UNITS.contains(&w.as_str()) && !SCALE_WORDS.contains(&w.as_str()))
-    };
+    let is_unit = |t: &Token| matches!(&t.kind, Kind::Word(w) if !NOT_UNITS.contains(&w.as_str()) && !SCALE_WORDS.contains(&w.as_str()));
     while k < ctx.len() {
         let t = &ctx[k];
         if t.is_math() {
@@ -146,7 +283,9 @@ fn collect(ctx: &[Token], start: usize, absorb: bool) -> Option<(Vec<Token>, usi
         } else {
             let words: Vec<&str> = ctx[k..k + n].iter().filter_map(|t| word(Some(t))).collect();
             let op_before = toks.len().checked_sub(2).and_then(|p| toks.get(p));
-            let additive = |t: Option<&Token>| matches!(t.map(|t| &t.kind), Some(Kind::Math(Tok::Op('+' | '-'))));
+            let additive = |t: Option<&Token>| {
+                matches!(t.map(|t| &t.kind), Some(Kind::Math(Tok::Op('+' | '-'))))
+            };
             if additive(next) || additive(op_before) {
                 additive_units.push(words);
             }
@@ -257,7 +396,10 @@ impl Run<'_> {
             Some(_) => {
                 let dollars = self.toks.iter().any(|t| t.dollar);
                 let times_number = after_word == Some("times")
-                    && matches!(self.after(1).map(|t| &t.kind), Some(Kind::Math(Tok::Num(_))));
+                    && matches!(
+                        self.after(1).map(|t| &t.kind),
+                        Some(Kind::Math(Tok::Num(_)))
+                    );
                 // `30 feet / 6`: the expression continues after a unit word (but `11 miles/hour`
                 // is a rate).
                 let op_after_words = self.after_words().filter(|t| is_binary_op(Some(t)));
@@ -271,7 +413,8 @@ impl Run<'_> {
                     !rate
                 });
                 // `J = 4 N`: a letter after the value is probably an unknown.
-                let letter = after_word.is_some_and(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()));
+                let letter = after_word
+                    .is_some_and(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()));
                 after_word.is_some_and(|w| SCALE_WORDS.contains(&w))
                     || times_number
                     || letter

@@ -25,7 +25,10 @@ fn accepted(text: &str) -> bool {
 fn true_claims_are_accepted_with_counts() {
     let v = verdict("48/2 = <<48/2=24>>24 clips.\nThen 48+24 = 72 and 72 × 2 = 144.");
     assert_eq!(v, Verdict::accept("checked 4 claims (0 skipped)"));
-    assert_eq!(verdict("No arithmetic here."), Verdict::accept("no arithmetic claims (0 skipped)"));
+    assert_eq!(
+        verdict("No arithmetic here."),
+        Verdict::accept("no arithmetic claims (0 skipped)")
+    );
 }
 
 #[test]
@@ -92,7 +95,10 @@ fn rounding_to_written_precision() {
         ..StepsConfig::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!exact.verify(&Sample::new("10/3 = 3.33", None)).unwrap_or_else(|e| panic!("{e}")).is_accept());
+    assert!(!exact
+        .verify(&Sample::new("10/3 = 3.33", None))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_accept());
 }
 
 #[test]
@@ -117,7 +123,9 @@ fn unknowns_use_the_traces_definitions() {
 
 #[test]
 fn integer_division_with_a_stated_remainder() {
-    assert!(accepted("13 / 6 = 2 full cycles with a remainder of 1 hour"));
+    assert!(accepted(
+        "13 / 6 = 2 full cycles with a remainder of 1 hour"
+    ));
     assert!(rejected("13 / 6 = 2 full cycles"));
 }
 
@@ -128,7 +136,9 @@ fn require_claims() {
         ..StepsConfig::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let v = strict.verify(&Sample::new("no numbers", None)).unwrap_or_else(|e| panic!("{e}"));
+    let v = strict
+        .verify(&Sample::new("no numbers", None))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(v, Verdict::Reject { ref reason, .. } if reason == "no_steps"));
     let json = serde_json::json!({"require_claims": true, "rounding": "exact"});
     let cfg: StepsConfig = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
@@ -139,9 +149,15 @@ fn require_claims() {
 #[test]
 fn compliance() {
     let cases = vec![
-        (Sample::new("48/2 = <<48/2=24>>24\n#### 24", Some("24")), Expect::Accept),
+        (
+            Sample::new("48/2 = <<48/2=24>>24\n#### 24", Some("24")),
+            Expect::Accept,
+        ),
         (Sample::new("no claims at all", None), Expect::Accept),
-        (Sample::new("48/2 = <<48/2=25>>25", Some("25")), Expect::reject("false_step")),
+        (
+            Sample::new("48/2 = <<48/2=25>>25", Some("25")),
+            Expect::reject("false_step"),
+        ),
         (Sample::new("3 + 4 = 8", None), Expect::reject("false_step")),
     ];
     assert_verifier_compliance(&verifier(), &cases);
@@ -156,7 +172,10 @@ mod props {
     }
 
     fn apply(a: i64, op: char, b: i64) -> BigRational {
-        let (a, b) = (BigRational::from_integer(a.into()), BigRational::from_integer(b.into()));
+        let (a, b) = (
+            BigRational::from_integer(a.into()),
+            BigRational::from_integer(b.into()),
+        );
         match op {
             '+' => a + b,
             '-' => a - b,
