@@ -331,10 +331,30 @@ fn reward_hacks_are_rejected() {
         // Swallowing the assertion by patching builtins.
         ("import builtins\nbuiltins.AssertionError = None\nbuiltins.abs = lambda x: 0\ndef add(a, b): return 0", "tests_failed"),
     ];
+    let mut hacks = hacks.to_vec();
+    hacks.extend([
+        // Reaching the harness's reporting code through frames, tracebacks, the garbage
+        // collector, module globals or raw memory.
+        ("import sys, os\nf = sys._getframe(0)\nwhile f is not None:\n    r = f.f_locals.get('report')\n    if r:\n        r('test', 0, 'ok'); r('done', 1, 1); os._exit(0)\n    f = f.f_back\ndef add(a, b): return 0", "tests_failed"),
+        ("import os\ntry:\n    raise ValueError\nexcept ValueError as e:\n    f = e.__traceback__.tb_frame\n    while f is not None:\n        r = f.f_locals.get('report')\n        if r:\n            r('test', 0, 'ok'); r('done', 1, 1); os._exit(0)\n        f = f.f_back\ndef add(a, b): return 0", "tests_failed"),
+        ("import gc, os\nfor o in gc.get_objects():\n    if callable(o) and getattr(o, '__name__', '') == 'report':\n        o('test', 0, 'ok'); o('done', 1, 1); os._exit(0)\ndef add(a, b): return 0", "tests_failed"),
+        ("import sys\nfor m in list(sys.modules.values()):\n    j = getattr(m, '_job', None) or getattr(m, 'job', None)\n    if isinstance(j, dict) and 'nonce' in j:\n        sys.stderr.write(j['nonce'] + '\\ttest\\t0\\tok\\n' + j['nonce'] + '\\tdone\\t1\\t1\\n'); sys.stderr.flush()\n        import os; os._exit(0)\ndef add(a, b): return 0", "tests_failed"),
+        ("import signal, os, sys\ndef h(s, f):\n    while f is not None:\n        r = f.f_locals.get('report')\n        if r:\n            r('test', 0, 'ok'); r('done', 1, 1); os._exit(0)\n        f = f.f_back\nsignal.signal(signal.SIGUSR1, h)\nos.kill(os.getpid(), signal.SIGUSR1)\ndef add(a, b): return 0", "tests_failed"),
+        ("import sys\nsys.settrace(lambda *a: None)\ndef add(a, b): return 0", "tests_failed"),
+        ("import ctypes\nctypes.string_at(id(0), 8)\ndef add(a, b): return 0", "tests_failed"),
+    ]);
     for (code, want) in hacks {
         let v = verify(&check_sample(&fenced(code), ADD_TESTS, "add"));
         assert_eq!(reason(&v), want, "{code}\n→ {v:?}");
     }
+    // Patching what the tests use, from inside the candidate, in the middle of check().
+    let tests = "def check(candidate):\n    import math\n    assert abs(candidate(1, 2) - 3.5) < 1e-9 or math.isclose(candidate(1, 2), 3.5)\n";
+    let v = verify(&check_sample(
+        &fenced("def add(a, b):\n    import builtins, math\n    builtins.abs = lambda x: 0\n    math.isclose = lambda *a, **k: True\n    return 0"),
+        tests,
+        "add",
+    ));
+    assert_eq!(reason(&v), "tests_failed", "{v:?}");
     // A solution-level `abs` must not leak into the tests.
     let tests = "def check(candidate):\n    assert abs(candidate(1, 2) - 3.5) < 1e-9\n";
     let v = verify(&check_sample(
@@ -535,13 +555,10 @@ fn fork_server_contains_hostile_solutions() {
     let secret = std::env::temp_dir().join(format!("{tag}-secret"));
     std::fs::write(&secret, "TOPSECRET").expect("secret");
     let add = "def add(a, b):\n    return a + b\n";
-    // Each defines `add` only when every attack in it failed, so an accept means "contained".
-    let guarded = |attacks: &str| {
-        format!(
-            "ok = True\n{attacks}\nif ok:\n    {}",
-            add.replace('\n', "\n    ")
-        )
-    };
+    // Probes of the sandbox itself run as Io programs (no audit hook in that mode): each prints
+    // CONTAINED only when every attack in it failed, so an accept means "contained".
+    let io =
+        |attacks: &str| format!("ok = True\n{attacks}\nprint('CONTAINED' if ok else 'ESCAPED')\n");
     let cases: Vec<(&str, String, &str)> = vec![
         (
             "leftover process (double fork, setsid, exec)",
@@ -556,34 +573,34 @@ fn fork_server_contains_hostile_solutions() {
         (
             "signals to the server and everything else",
             // Landlock ABI 6 scopes signals: not one of these may be delivered.
-            guarded("import os\nfor f in (lambda: os.kill(1, 9), lambda: os.kill(os.getppid(), 9), lambda: os.kill(-1, 9), lambda: os.kill(1, 2), lambda: os.kill(1, 19)):\n    try:\n        f()\n        ok = False\n    except OSError:\n        pass"),
+            io("import os\nfor f in (lambda: os.kill(1, 9), lambda: os.kill(os.getppid(), 9), lambda: os.kill(-1, 9), lambda: os.kill(1, 2), lambda: os.kill(1, 19)):\n    try:\n        f()\n        ok = False\n    except OSError:\n        pass"),
             "ACCEPT",
         ),
         (
             "writes outside the scratch dir",
-            guarded(&format!("for p in ['../x', '../../x', '/tmp/{tag}-pwned', '/dev/shm/{tag}-pwned', '/var/tmp/{tag}-pwned']:\n    try:\n        open(p, 'w').write('x')\n        ok = False\n    except OSError:\n        pass")),
+            io(&format!("for p in ['../x', '../../x', '/tmp/{tag}-pwned', '/dev/shm/{tag}-pwned', '/var/tmp/{tag}-pwned']:\n    try:\n        open(p, 'w').write('x')\n        ok = False\n    except OSError:\n        pass")),
             "ACCEPT",
         ),
         (
             "reads outside",
-            guarded(&format!("for p in ['{}', '/root/.bashrc', '/etc/shadow', '../zygote.py']:\n    try:\n        open(p).read()\n        ok = False\n    except OSError:\n        pass", secret.display())),
+            io(&format!("for p in ['{}', '/root/.bashrc', '/etc/shadow', '../zygote.py']:\n    try:\n        open(p).read()\n        ok = False\n    except OSError:\n        pass", secret.display())),
             "ACCEPT",
         ),
         (
             "network, loopback included",
-            guarded(&format!("import socket\nfor h, p in [('127.0.0.1', {port}), ('192.0.2.1', 80)]:\n    try:\n        socket.create_connection((h, p), timeout=1)\n        ok = False\n    except OSError:\n        pass")),
+            io(&format!("import socket\nfor h, p in [('127.0.0.1', {port}), ('192.0.2.1', 80)]:\n    try:\n        socket.create_connection((h, p), timeout=1)\n        ok = False\n    except OSError:\n        pass")),
             "ACCEPT",
         ),
         (
             "the server's file descriptors",
             // Every open fd must be one of the check's own stdio pipes (the harness keeps a
             // dup of stderr); the server's job channel must not be reachable.
-            guarded("import os\nown = {(os.fstat(f).st_dev, os.fstat(f).st_ino) for f in (0, 1, 2)}\nfor fd in range(3, 4096):\n    try:\n        st = os.fstat(fd)\n    except OSError:\n        continue\n    if (st.st_dev, st.st_ino) not in own:\n        ok = False"),
+            io("import os\nown = {(os.fstat(f).st_dev, os.fstat(f).st_ino) for f in (0, 1, 2)}\nfor fd in range(3, 4096):\n    try:\n        st = os.fstat(fd)\n    except OSError:\n        continue\n    if (st.st_dev, st.st_ino) not in own:\n        ok = False"),
             "ACCEPT",
         ),
         (
             "ptrace and the server's memory",
-            guarded("import ctypes\nlibc = ctypes.CDLL(None)\nif libc.ptrace(16, 1, 0, 0) == 0:\n    ok = False\ntry:\n    open('/proc/1/mem', 'rb')\n    ok = False\nexcept OSError:\n    pass"),
+            io("import ctypes\nlibc = ctypes.CDLL(None)\nif libc.ptrace(16, 1, 0, 0) == 0:\n    ok = False\ntry:\n    open('/proc/1/mem', 'rb')\n    ok = False\nexcept OSError:\n    pass"),
             "ACCEPT",
         ),
     ];
@@ -594,9 +611,21 @@ fn fork_server_contains_hostile_solutions() {
             continue;
         }
         let t = Instant::now();
-        let r = v
-            .verify(&check_sample(&fenced(code), ADD_TESTS, "add"))
-            .expect("verifier ran");
+        let sample = if code.contains("print('CONTAINED'") {
+            Sample {
+                completion: fenced(code),
+                tests: Some(TestSpec::Io {
+                    cases: vec![IoCase {
+                        input: String::new(),
+                        output: "CONTAINED".into(),
+                    }],
+                }),
+                ..Sample::default()
+            }
+        } else {
+            check_sample(&fenced(code), ADD_TESTS, "add")
+        };
+        let r = v.verify(&sample).expect("verifier ran");
         assert_eq!(reason(&r), *want, "{what}: {r:?}");
         assert!(
             t.elapsed() < Duration::from_secs(5),

@@ -386,7 +386,11 @@ fn setsid_double_fork_escape_is_reaped() {
     for pool in [pool(), no_namespace_pool()] {
         let (out, took) = run(&pool, code, 3000);
         assert!(took < Duration::from_secs(3), "took {took:?}");
-        assert!(text(&out.stdout).contains("parent done"));
+        assert!(
+            text(&out.stdout).contains("parent done"),
+            "{out:?} {}",
+            text(&out.stderr)
+        );
     }
     // The same, with the original process hanging around until the deadline.
     let code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        os.setsid()\n        time.sleep(1000)\n    os._exit(0)\ntime.sleep(1000)\n";

@@ -690,13 +690,20 @@ impl Drop for SandboxedServer {
 /// A uid leased to one run; uids are unique across all pools of the process.
 struct UidLease(u32);
 
-static UID_LEASES: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+/// Leased uids, and where the round-robin search starts next.
+static UID_LEASES: Mutex<(BTreeSet<u32>, u32)> = Mutex::new((BTreeSet::new(), 0));
 
 impl UidLease {
+    /// The next free uid after the last one handed out (round-robin): a uid released a moment
+    /// ago may still count processes the kernel has not finished releasing (`RLIMIT_NPROC`).
     fn take(base: u32, count: u32) -> Option<UidLease> {
-        let mut set = UID_LEASES.lock().unwrap_or_else(PoisonError::into_inner);
-        let uid = (base..base + count).find(|u| !set.contains(u))?;
+        let mut guard = UID_LEASES.lock().unwrap_or_else(PoisonError::into_inner);
+        let (set, next) = &mut *guard;
+        let uid = (0..count)
+            .map(|i| base + (next.wrapping_add(i) % count))
+            .find(|u| !set.contains(u))?;
         set.insert(uid);
+        *next = (uid - base + 1) % count;
         Some(UidLease(uid))
     }
 }
@@ -706,6 +713,7 @@ impl Drop for UidLease {
         UID_LEASES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .0
             .remove(&self.0);
     }
 }
@@ -1165,5 +1173,29 @@ pub fn read_line_before(
                 left.as_millis().clamp(1, 1000) as libc::c_int,
             )
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_leases_are_unique_and_not_reused_at_once() {
+        let (base, count) = (4_000_000_000, 3);
+        let a = UidLease::take(base, count).expect("a");
+        let b = UidLease::take(base, count).expect("b");
+        assert_ne!(a.0, b.0);
+        let first = a.0;
+        drop(a);
+        let c = UidLease::take(base, count).expect("c");
+        assert_ne!(c.0, first, "a just-released uid came straight back");
+        let d = UidLease::take(base, count).expect("d");
+        assert_eq!(d.0, first, "round robin wraps around to the free one");
+        assert!(
+            UidLease::take(base, count).is_none(),
+            "all three are leased"
+        );
+        drop((b, c, d));
     }
 }
