@@ -16,6 +16,9 @@ const MAX_POW_BITS: u64 = 1 << 16;
 /// Deepest nesting the recursive-descent parser accepts (hostile input must not overflow the
 /// stack).
 const MAX_DEPTH: usize = 200;
+/// Most tokens in one expression: the tree (and every recursive walk over it, such as
+/// evaluation) stays shallow enough for any thread's stack.
+pub(crate) const MAX_TOKENS: usize = 2_000;
 
 /// Mathematical constants, kept symbolic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,12 +70,16 @@ pub(crate) enum ParseError {
     Unbalanced,
     Ambiguous(&'static str),
     TooDeep,
+    TooLong,
 }
 
 /// Parses a whole token slice as one expression.
 pub(crate) fn parse(tokens: &[Tok]) -> Result<Expr, ParseError> {
     if tokens.is_empty() {
         return Err(ParseError::Empty);
+    }
+    if tokens.len() > MAX_TOKENS {
+        return Err(ParseError::TooLong);
     }
     let mut p = Parser {
         toks: tokens,
@@ -428,10 +435,17 @@ mod tests {
         assert!(parse(&[n(1), op('+')]).is_err());
         let amb = [n(1), op('/'), n(2), Tok::ImplicitMul, Tok::Var("x".into())];
         assert_eq!(parse(&amb), Err(ParseError::Ambiguous("a / b c")));
-        let deep: Vec<Tok> = std::iter::repeat_n(Tok::LParen, 10_000).collect();
+        let deep: Vec<Tok> = std::iter::repeat_n(Tok::LParen, 1_000).collect();
         assert_eq!(parse(&deep), Err(ParseError::TooDeep));
-        let minus: Vec<Tok> = std::iter::repeat_n(op('-'), 10_000).collect();
+        let minus: Vec<Tok> = std::iter::repeat_n(op('-'), 150).chain([n(1)]).collect();
+        assert_eq!(value(&minus), Ok(q(1, 1)));
+        let minus: Vec<Tok> = std::iter::repeat_n(op('-'), 1_000).chain([n(1)]).collect();
         assert_eq!(parse(&minus), Err(ParseError::TooDeep));
+        let long: Vec<Tok> = (0..MAX_TOKENS)
+            .flat_map(|_| [n(1), op('+')])
+            .chain([n(1)])
+            .collect();
+        assert_eq!(parse(&long), Err(ParseError::TooLong));
         assert_eq!(
             value(&[n(1), op('/'), n(0)]),
             Err(EvalError::DivisionByZero)

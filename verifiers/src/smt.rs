@@ -362,9 +362,8 @@ impl Verifier for SmtVerifier {
         let Some(answer) = self.extract(&sample.completion) else {
             return Ok(Verdict::reject("no_answer", "no final answer found"));
         };
-        Ok(with_session(self.limits, |s| {
-            self.judge(s, constraints, &answer)
-        }))
+        with_session(self.limits, |s| self.judge(s, constraints, &answer))
+            .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into()))
     }
 
     fn name(&self) -> &str {

@@ -1,7 +1,9 @@
 //! Z3 under limits, shared by the SMT and equivalence verifiers.
 //!
-//! Every call gets a fresh Z3 context on the calling thread (Z3 objects are `!Send`; z3 0.22's
-//! context is thread-local, and nothing here crosses threads except an interrupt handle). Each
+//! Every call runs on a Z3 context of the calling thread (Z3 objects are `!Send`; z3 0.22's
+//! context is thread-local, and nothing here crosses threads except an interrupt handle). The
+//! context is reused across calls on the same thread (creating one costs milliseconds) and
+//! replaced after an interrupt or 1,000 calls. Each
 //! solver gets a resource limit (`rlimit`, deterministic) and a `timeout`; a watchdog thread
 //! interrupts the context at the wall-clock deadline plus a grace period, in case a tactic
 //! ignores the timeout. An interrupted or exhausted check is `unknown`, which the verifiers
@@ -9,6 +11,8 @@
 //!
 //! This crate links libz3 5.x (see the Makefile): Debian's libz3 4.8 deadlocks on timeouts.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use z3::ast::{Ast, Bool};
@@ -141,27 +145,58 @@ impl Session {
     }
 }
 
-/// Runs `work` with a fresh Z3 context on this thread, under `limits`.
+/// Calls on one context before it is replaced (bounds what a long-lived context accumulates).
+const CONTEXT_USES: u32 = 1_000;
+
+thread_local! {
+    /// This thread's Z3 context and how many calls it has served. Creating a context costs
+    /// milliseconds, so it is reused; it is dropped after an interrupt, as a precaution.
+    static CONTEXT: RefCell<Option<(Context, u32)>> = const { RefCell::new(None) };
+}
+
+/// A new Z3 context with model generation and no error handler (errors are returned as error
+/// codes; Z3's default handler would exit the process).
+fn new_context() -> Option<Context> {
+    // SAFETY: plain Z3 C API calls on objects created here; the config is deleted after use,
+    // and the context is handed to `Context::from_raw`, which owns and eventually deletes it.
+    unsafe {
+        let cfg = z3_sys::Z3_mk_config()?;
+        z3_sys::Z3_set_param_value(cfg, c"model".as_ptr(), c"true".as_ptr());
+        let ctx = z3_sys::Z3_mk_context_rc(cfg);
+        z3_sys::Z3_del_config(cfg);
+        let ctx = ctx?;
+        z3_sys::Z3_set_error_handler(ctx, None);
+        Some(Context::from_raw(ctx))
+    }
+}
+
+/// Runs `work` on this thread's Z3 context, under `limits`. `None` when Z3 cannot create a
+/// context.
 pub(crate) fn with_session<R: Send + Sync>(
     limits: SolverLimits,
     work: impl FnOnce(&Session) -> R + Send + Sync,
-) -> R {
+) -> Option<R> {
     let started = Instant::now();
     let budget = Duration::from_millis(limits.timeout_ms);
     let session = Session {
         limits,
         deadline: started + budget,
     };
-    let mut cfg = z3::Config::new();
-    cfg.set_model_generation(true);
-    z3::with_z3_config(&cfg, || {
+    let (ctx, uses) = match CONTEXT.with(|c| c.borrow_mut().take()) {
+        Some(cached) => cached,
+        None => (new_context()?, 0),
+    };
+    let interrupted = AtomicBool::new(false);
+    let result = z3::with_z3_context(&ctx, || {
         let ctx = Context::thread_local();
         let handle = ctx.handle();
         let (done, wait) = mpsc::channel::<()>();
         std::thread::scope(|scope| {
+            let interrupted = &interrupted;
             scope.spawn(move || {
                 // Interrupt at the deadline unless the work finishes (or drops `done`) first.
                 if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(budget + GRACE) {
+                    interrupted.store(true, Ordering::SeqCst);
                     handle.interrupt();
                 }
             });
@@ -169,7 +204,11 @@ pub(crate) fn with_session<R: Send + Sync>(
             drop(done);
             result
         })
-    })
+    });
+    if !interrupted.load(Ordering::SeqCst) && uses + 1 < CONTEXT_USES {
+        CONTEXT.with(|c| *c.borrow_mut() = Some((ctx, uses + 1)));
+    }
+    Some(result)
 }
 
 /// Parses SMT-LIB 2 text into its assertions, reporting parse errors (unlike
@@ -239,17 +278,24 @@ pub(crate) fn parse_smtlib(source: &str) -> Result<Vec<Bool>, String> {
 mod tests {
     use super::*;
 
+    fn run<R: Send + Sync>(
+        limits: SolverLimits,
+        work: impl FnOnce(&Session) -> R + Send + Sync,
+    ) -> R {
+        with_session(limits, work).unwrap_or_else(|| panic!("no Z3 context"))
+    }
+
     #[test]
     fn parse_errors_are_reported() {
-        let r = with_session(SolverLimits::default(), |_| {
+        let r = run(SolverLimits::default(), |_| {
             parse_smtlib("(declare-const x Int) (assert (= x y))").map(|v| v.len())
         });
         assert!(r.is_err(), "{r:?}");
-        let r = with_session(SolverLimits::default(), |_| {
+        let r = run(SolverLimits::default(), |_| {
             parse_smtlib("(assert (= 1 1)").map(|v| v.len())
         });
         assert!(r.is_err(), "{r:?}");
-        let r = with_session(SolverLimits::default(), |_| {
+        let r = run(SolverLimits::default(), |_| {
             parse_smtlib("(declare-const x Int) (assert (> x 1)) (assert (< x 3))").map(|v| v.len())
         });
         assert_eq!(r, Ok(2));
@@ -257,7 +303,7 @@ mod tests {
 
     #[test]
     fn checks_and_limits() {
-        let r = with_session(SolverLimits::default(), |s| {
+        let r = run(SolverLimits::default(), |s| {
             let a =
                 parse_smtlib("(declare-const x Int) (assert (= (* 3 x) 7))").unwrap_or_default();
             s.check(&a)
@@ -267,7 +313,7 @@ mod tests {
             timeout_ms: 5_000,
             rlimit: 1,
         };
-        let r = with_session(tiny, |s| {
+        let r = run(tiny, |s| {
             let a = parse_smtlib("(declare-const x Real) (declare-const y Real) (assert (= (* x x y) 7.5)) (assert (> y x))")
                 .unwrap_or_default();
             s.check(&a)

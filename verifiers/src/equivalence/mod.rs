@@ -66,6 +66,9 @@ pub struct EquivalenceVerifier {
     limits: SolverLimits,
 }
 
+/// Longest answer or reference read as an expression.
+const MAX_ANSWER_BYTES: usize = 10_000;
+
 /// Largest |integer exponent| expanded for Z3, and largest root index.
 const MAX_Z3_EXPONENT: u32 = 64;
 const MAX_ROOT: u32 = 16;
@@ -110,57 +113,88 @@ impl EquivalenceVerifier {
         extract_with(completion, &self.patterns)
     }
 
-    /// Compares two expressions (the answer first).
-    pub fn compare(&self, answer: &str, reference: &str) -> Verdict {
-        // Plain numbers, with units and separators, compare exactly without parsing.
-        if let (Ok(a), Ok(r)) = (parse_number(answer), parse_number(reference)) {
-            return if a == r {
-                Verdict::accept(format!("{} equals the reference", format_rational(&a)))
-            } else {
-                Verdict::reject(
-                    "wrong_answer",
-                    format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
-                )
-            };
+    /// Compares two expressions (the answer first). An error means Z3 could not run.
+    pub fn compare(&self, answer: &str, reference: &str) -> Result<Verdict, VerifyError> {
+        match settle(answer, reference) {
+            Settled::Verdict(v) => Ok(v),
+            Settled::Prove(a, r) => with_session(self.limits, |s| prove(s, &a, &r, answer))
+                .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into())),
         }
-        let r = match read(reference) {
-            Ok(r) => r,
-            Err(e) => {
-                return Verdict::reject(
-                    "malformed_reference",
-                    format!("reference {reference:?}: {e}"),
-                )
-            }
-        };
-        let a = match read(answer) {
-            Ok(a) => a,
-            Err(e) => {
-                return Verdict::reject("unparsable_answer", format!("answer {answer:?}: {e}"))
-            }
-        };
-        match (exact(&a), exact(&r)) {
-            (Ok(x), Ok(y)) => {
-                return if x == y {
-                    Verdict::accept(format!("both are exactly {}", format_rational(&x)))
-                } else {
-                    Verdict::reject(
-                        "wrong_answer",
-                        format!("{} ≠ {}", format_rational(&x), format_rational(&y)),
-                    )
-                };
-            }
-            (_, Err(EvalError::DivisionByZero)) => {
-                return Verdict::reject("malformed_reference", "the reference divides by zero")
-            }
-            (Err(EvalError::DivisionByZero), _) => {
-                return Verdict::reject("wrong_answer", "the answer divides by zero")
-            }
-            (Err(EvalError::TooBig), _) | (_, Err(EvalError::TooBig)) => {
-                return Verdict::reject("unparsable_answer", "a power is too large to evaluate")
-            }
-            _ => {}
+    }
+}
+
+/// Either a verdict already, or two expressions for Z3.
+enum Settled {
+    Verdict(Verdict),
+    Prove(Expr, Expr),
+}
+
+/// Settles what exact arithmetic (or a parse failure) can; leaves the rest to Z3.
+fn settle(answer: &str, reference: &str) -> Settled {
+    let verdict = |v: Verdict| Settled::Verdict(v);
+    if answer.len() > MAX_ANSWER_BYTES {
+        return verdict(Verdict::reject(
+            "unparsable_answer",
+            format!("the answer is over {MAX_ANSWER_BYTES} bytes"),
+        ));
+    }
+    if reference.len() > MAX_ANSWER_BYTES {
+        return verdict(Verdict::reject(
+            "malformed_reference",
+            format!("the reference is over {MAX_ANSWER_BYTES} bytes"),
+        ));
+    }
+    // Plain numbers, with units and separators, compare exactly without parsing.
+    if let (Ok(a), Ok(r)) = (parse_number(answer), parse_number(reference)) {
+        return verdict(if a == r {
+            Verdict::accept(format!("{} equals the reference", format_rational(&a)))
+        } else {
+            Verdict::reject(
+                "wrong_answer",
+                format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
+            )
+        });
+    }
+    let r = match read(reference) {
+        Ok(r) => r,
+        Err(e) => {
+            return verdict(Verdict::reject(
+                "malformed_reference",
+                format!("reference {reference:?}: {e}"),
+            ))
         }
-        with_session(self.limits, |s| prove(s, &a, &r, answer))
+    };
+    let a = match read(answer) {
+        Ok(a) => a,
+        Err(e) => {
+            return verdict(Verdict::reject(
+                "unparsable_answer",
+                format!("answer {answer:?}: {e}"),
+            ))
+        }
+    };
+    match (exact(&a), exact(&r)) {
+        (Ok(x), Ok(y)) => verdict(if x == y {
+            Verdict::accept(format!("both are exactly {}", format_rational(&x)))
+        } else {
+            Verdict::reject(
+                "wrong_answer",
+                format!("{} ≠ {}", format_rational(&x), format_rational(&y)),
+            )
+        }),
+        (_, Err(EvalError::DivisionByZero)) => verdict(Verdict::reject(
+            "malformed_reference",
+            "the reference divides by zero",
+        )),
+        (Err(EvalError::DivisionByZero), _) => verdict(Verdict::reject(
+            "wrong_answer",
+            "the answer divides by zero",
+        )),
+        (Err(EvalError::TooBig), _) | (_, Err(EvalError::TooBig)) => verdict(Verdict::reject(
+            "unparsable_answer",
+            "a power is too large to evaluate",
+        )),
+        _ => Settled::Prove(a, r),
     }
 }
 
@@ -394,7 +428,7 @@ impl Verifier for EquivalenceVerifier {
         let Some(answer) = self.extract(&sample.completion) else {
             return Ok(Verdict::reject("no_answer", "no final answer found"));
         };
-        Ok(self.compare(&answer, reference))
+        self.compare(&answer, reference)
     }
 
     fn name(&self) -> &str {

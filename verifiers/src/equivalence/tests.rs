@@ -9,11 +9,12 @@ fn verifier() -> EquivalenceVerifier {
 
 fn reason(answer: &str, reference: &str) -> String {
     match verifier().compare(answer, reference) {
-        Verdict::Accept { .. } => "accept".into(),
-        Verdict::Reject { reason, detail } => {
+        Ok(Verdict::Accept { .. }) => "accept".into(),
+        Ok(Verdict::Reject { reason, detail }) => {
             eprintln!("{answer} vs {reference}: {reason}: {detail}");
             reason
         }
+        Err(e) => format!("error {e}"),
     }
 }
 
@@ -84,6 +85,12 @@ fn unsupported_input_is_rejected() {
     assert_eq!(reason("x = 1, y = 2", "1"), "unparsable_answer");
     assert_eq!(reason("2^{100000}", "1"), "unparsable_answer");
     assert_eq!(reason("x^{1000}", "x^{1000}"), "malformed_reference");
+    // Long expressions are refused before they can exhaust the stack.
+    let long = vec!["1"; 100_000].join("+");
+    assert_eq!(reason(&long, "100000"), "unparsable_answer");
+    let long = vec!["1"; 4_000].join("+");
+    assert_eq!(reason(&long, "4000"), "unparsable_answer");
+    assert_eq!(reason(&vec!["1"; 1_000].join("+"), "1000"), "accept");
 }
 
 #[test]
@@ -111,8 +118,9 @@ fn limits_give_solver_unknown_quickly() {
         .unwrap_or_else(|e| panic!("{e}"))
     };
     let reason = |v: &EquivalenceVerifier, a: &str, b: &str| match v.compare(a, b) {
-        Verdict::Reject { reason, .. } => reason,
-        Verdict::Accept { .. } => "accept".into(),
+        Ok(Verdict::Reject { reason, .. }) => reason,
+        Ok(Verdict::Accept { .. }) => "accept".into(),
+        Err(e) => format!("error {e}"),
     };
     // A tiny resource limit stops even an easy proof.
     assert_eq!(reason(&with(60_000, 1), "2(x+1)", "2x+2"), "solver_unknown");
