@@ -48,7 +48,7 @@ run: build
 
 bench: z3
 	$(CARGO) build $(PROFILE) -p smelt --bin smelt --example bench
-	$(CARGO_TARGET_DIR)/release/examples/bench
+	SMELT_BIN=$(BIN) $(CARGO_TARGET_DIR)/release/examples/bench
 
 fmt:
 	$(CARGO) fmt --all

@@ -122,7 +122,8 @@ impl State {
 /// An open journal, ready to append commits.
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// `None` for an ephemeral journal (benchmarks only: nothing is durable, nothing resumes).
+    file: Option<File>,
     state: State,
 }
 
@@ -164,7 +165,11 @@ impl Journal {
         if file.metadata().map_err(io)?.len() != good_len {
             file.set_len(good_len).map_err(io)?;
         }
-        let mut journal = Journal { path, file, state };
+        let mut journal = Journal {
+            path,
+            file: Some(file),
+            state,
+        };
         if header.is_none() {
             journal.append(&Entry::Header {
                 format: FORMAT,
@@ -173,6 +178,16 @@ impl Journal {
             })?;
         }
         Ok(journal)
+    }
+
+    /// A journal that keeps its state in memory only: `run --no-journal` uses it to measure
+    /// what the bookkeeping costs. Such a run cannot resume.
+    pub fn ephemeral(dir: &Path) -> Journal {
+        Journal {
+            path: dir.join(FILE_NAME),
+            file: None,
+            state: State::default(),
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -197,9 +212,11 @@ impl Journal {
         })?;
         let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
         crate::sink::fault::before_journal_append(&self.path);
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data())
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
             .map_err(|source| JournalError::Io {
                 path: self.path.clone(),
                 source,

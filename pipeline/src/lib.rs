@@ -7,6 +7,7 @@
 pub mod config;
 pub mod generate;
 pub mod problem;
+pub mod prompt;
 pub mod sink;
 pub mod sources;
 pub mod cli;
@@ -16,3 +17,8 @@ pub mod journal;
 pub mod lock;
 pub mod registry;
 pub mod runtime;
+pub mod inspect;
+pub mod metrics;
+pub mod progress;
+pub mod report;
+pub mod stats;

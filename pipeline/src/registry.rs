@@ -23,6 +23,19 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Every built-in verifier of `smelt-verifiers`.
+    pub fn builtin() -> Self {
+        use smelt_verifiers as v;
+        let mut r = Registry::empty();
+        r.register(v::AnswerConfig::KIND, v::AnswerVerifier::new)
+            .register(v::StepsConfig::KIND, v::StepsVerifier::new)
+            .register(v::SmtConfig::KIND, v::SmtVerifier::new)
+            .register(v::EquivalenceConfig::KIND, v::EquivalenceVerifier::new)
+            .register(v::PythonTestsConfig::KIND, v::PythonTestsVerifier::new)
+            .register(v::ExternalConfig::KIND, v::ExternalVerifier::new);
+        r
+    }
+
     /// An empty registry (no built-ins).
     pub fn empty() -> Self {
         Registry::default()

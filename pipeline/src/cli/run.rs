@@ -47,6 +47,9 @@ pub struct RunArgs {
     /// No progress bar or progress lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Benchmarking only: keep the journal in memory (nothing resumes; shards are still atomic).
+    #[arg(long, hide = true)]
+    pub no_journal: bool,
 }
 
 pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> anyhow::Result<i32> {
@@ -78,7 +81,11 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     if args.force_new {
         supersede(&dir)?;
     }
-    let journal = Journal::open(&dir, &identity)?;
+    let journal = if args.no_journal {
+        Journal::ephemeral(&dir)
+    } else {
+        Journal::open(&dir, &identity)?
+    };
     let resumed = journal.state().commits > 0;
     if resumed {
         tracing::info!(
@@ -89,18 +96,21 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     }
     let sink = Sink::open(sink_config(&config, &dir)?, journal)?;
     let previous = crate::report::previous_totals(&dir, sink.journal().state());
-    let stats = Arc::new(match previous {
-        Some(p) => Stats::with_previous(p),
-        None => Stats::new(),
-    });
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let stop = Arc::new(StopControl::default());
+    let mut stats_slot = None;
     let outcome = rt.block_on(async {
         let generator = load_generator(&config).await?;
+        // The run's clock starts once the model is loaded.
+        let stats = Arc::new(match previous {
+            Some(p) => Stats::with_previous(p),
+            None => Stats::new(),
+        });
+        stats_slot = Some(stats.clone());
         let metrics = match args.metrics_addr {
             Some(addr) => Some(crate::metrics::MetricsServer::start(addr, stats.clone()).await?),
             None => None,
@@ -143,6 +153,10 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         }
         anyhow::Ok(outcome)
     });
+    let Some(stats) = stats_slot else {
+        // Failed before the run started (model load): nothing ran, nothing to report.
+        return Err(outcome.err().unwrap_or_else(|| anyhow::anyhow!("the run did not start")));
+    };
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => Outcome::Failed(format!("{e:#}")),

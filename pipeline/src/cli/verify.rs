@@ -193,7 +193,8 @@ impl Summary {
 }
 
 pub fn check_cmd(command: &[String]) -> anyhow::Result<i32> {
-    let report = smelt_verifiers::external::check_conformance(command);
-    print!("{report}");
+    use smelt_verifiers::external::{check_conformance, default_conformance_cases};
+    let report = check_conformance(command, &default_conformance_cases());
+    print!("{}", report.render());
     Ok(if report.passed() { exit::OK } else { exit::FAILED })
 }

@@ -7,6 +7,17 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::sources::dataset::{for_each_row, Cell};
+
+fn text(cell: Option<Cell>) -> Option<String> {
+    match cell? {
+        Cell::Str(s) | Cell::Num(s) => Some(s),
+        Cell::Bool(b) => Some(b.to_string()),
+        Cell::List(items) => Some(items.join("\n")),
+        Cell::Json(v) => Some(v.to_string()),
+    }
+}
+
 /// Completions keyed by problem id; sample `k` of a problem is its `k`-th completion.
 pub struct ReplayGenerator {
     model_id: String,
@@ -28,31 +39,27 @@ impl ReplayGenerator {
             base.join(rel)
         };
         let completion_field = config.completion_field.as_deref().unwrap_or("completion");
-        let rows = crate::sources::rows::read_rows(&path).map_err(|e| GenError::Load(e.to_string()))?;
+        let key_field = match (&config.key_field, &config.key_prefix) {
+            (Some(field), _) => Some(field.as_str()),
+            (None, Some(_)) => None,
+            (None, None) => Some("problem_id"),
+        };
+        let mut columns = vec![completion_field.to_owned()];
+        columns.extend(key_field.map(str::to_owned));
         let mut completions: HashMap<String, Vec<String>> = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            let key = match (&config.key_field, &config.key_prefix) {
-                (Some(field), _) => row.get(field).cloned().ok_or_else(|| {
-                    GenError::Load(format!("{}: row {}: no `{field}` column", path.display(), i + 1))
+        for_each_row(&path, &columns, |i, cells| {
+            let key = match key_field {
+                Some(field) => text(cells(field)).ok_or_else(|| {
+                    format!("no `{field}` column (set model.key_field, or model.key_prefix to match rows by position)")
                 })?,
-                (None, Some(prefix)) => format!("{prefix}-{i}"),
-                (None, None) => row.get("problem_id").cloned().ok_or_else(|| {
-                    GenError::Load(format!(
-                        "{}: row {}: no `problem_id` column (set model.key_field, or model.key_prefix to match rows by position)",
-                        path.display(),
-                        i + 1
-                    ))
-                })?,
+                None => format!("{}-{i}", config.key_prefix.as_deref().unwrap_or_default()),
             };
-            let text = row.get(completion_field).cloned().ok_or_else(|| {
-                GenError::Load(format!(
-                    "{}: row {}: no `{completion_field}` column (set model.completion_field)",
-                    path.display(),
-                    i + 1
-                ))
-            })?;
-            completions.entry(key).or_default().push(text);
-        }
+            let completion = text(cells(completion_field))
+                .ok_or_else(|| format!("no `{completion_field}` column (set model.completion_field)"))?;
+            completions.entry(key).or_default().push(completion);
+            Ok(())
+        })
+        .map_err(|e| GenError::Load(e.to_string()))?;
         Ok(ReplayGenerator {
             model_id: config
                 .id

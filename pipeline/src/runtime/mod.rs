@@ -21,7 +21,7 @@ use crate::problem::Problem;
 use crate::prompt::PromptTemplate;
 use crate::sink::schema::Row;
 use crate::sink::{Sink, SinkError};
-use crate::sources::schedule::Schedule;
+use crate::sources::{Schedule, ScheduleSlot};
 use crate::sources::ProblemSource;
 use crate::stats::Stats;
 use chain::Chain;
@@ -182,24 +182,35 @@ async fn produce(
     stop: &StopControl,
 ) {
     let cfg = &p.config;
-    let lens: Vec<Option<u64>> = p.sources.iter().map(|s| s.len()).collect();
-    let mut schedule = Schedule::new(&cfg.sources, &lens, cfg.limits.max_problems);
+    let slots = cfg
+        .sources
+        .iter()
+        .zip(&p.sources)
+        .map(|(e, s)| ScheduleSlot::new(e, s.len()))
+        .collect();
+    let mut schedule = Schedule::new(slots, cfg.limits.max_problems);
     let fingerprint = sampling_fingerprint(&cfg.sampling);
     let model_id = p.generator.model_id().to_owned();
     let n = cfg.sampling.samples_per_problem;
+    let has_targets = cfg.limits.target_accepted.is_some()
+        || cfg.sources.iter().any(|s| s.target_accepted.is_some());
     loop {
         if stop.is_stopped() {
             break;
         }
-        if let Some(target) = cfg.limits.target_accepted {
-            if stats.total_accepted() >= target {
-                stop.request(Outcome::Finished(format!("target of {target} accepted samples reached")));
-                break;
+        if has_targets {
+            let total = stats.snapshot().total;
+            if let Some(target) = cfg.limits.target_accepted {
+                if total.accepted >= target {
+                    stop.request(Outcome::TargetReached(format!(
+                        "target of {target} accepted samples reached"
+                    )));
+                    break;
+                }
             }
-        }
-        for (i, s) in cfg.sources.iter().enumerate() {
-            if let Some(target) = s.target_accepted {
-                if stats.accepted_for(&s.name) >= target {
+            for (i, s) in cfg.sources.iter().enumerate() {
+                let accepted = total.sources.get(&s.name).map_or(0, |c| c.accepted);
+                if s.target_accepted.is_some_and(|t| accepted >= t) {
                     schedule.stop_source(i);
                 }
             }
@@ -274,7 +285,7 @@ async fn generate_loop(
                 stats.set_queue_depth("verify", tx.len() as u64);
             }
             Err(GenError::Request(e)) => {
-                stats.record_generation_error();
+                stats.record_generation_error("request");
                 tracing::warn!(problem = %work.problem.id, error = %e, "generation failed; the problem stays pending for the next run");
             }
             Err(e) => {

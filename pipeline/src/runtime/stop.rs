@@ -7,8 +7,10 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum Outcome {
-    /// Every scheduled problem is done, or the accepted target was reached.
+    /// Every scheduled problem is done.
     Finished(String),
+    /// The accepted-samples target was reached (the run's goal: exit code 0).
+    TargetReached(String),
     /// A budget (max duration) ran out; run the same command again to continue.
     Budget(String),
     /// SIGINT/SIGTERM; run the same command again to continue.
@@ -21,7 +23,7 @@ impl Outcome {
     /// The process exit code (README "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Outcome::Finished(_) => 0,
+            Outcome::Finished(_) | Outcome::TargetReached(_) => 0,
             Outcome::Failed(_) => 1,
             Outcome::Budget(_) => 3,
             Outcome::Interrupted(_) => 4,
@@ -30,10 +32,30 @@ impl Outcome {
 
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Finished(d) => format!("finished: {d}"),
+            Outcome::Finished(d) | Outcome::TargetReached(d) => format!("finished: {d}"),
             Outcome::Budget(d) => format!("stopped by budget: {d} (resumable: run the same command again)"),
             Outcome::Interrupted(d) => format!("interrupted: {d} (resumable: run the same command again)"),
             Outcome::Failed(d) => format!("failed: {d}"),
+        }
+    }
+}
+
+impl Outcome {
+    /// The report's view of this outcome.
+    pub fn to_report(&self) -> crate::report::Outcome {
+        use crate::report::{Budget, Outcome as R};
+        match self {
+            Outcome::Finished(_) => R::Finished,
+            Outcome::TargetReached(_) => R::Budget {
+                budget: Budget::TargetAccepted,
+            },
+            Outcome::Budget(_) => R::Budget {
+                budget: Budget::MaxDuration,
+            },
+            Outcome::Interrupted(_) => R::Interrupted,
+            Outcome::Failed(message) => R::Failed {
+                message: message.clone(),
+            },
         }
     }
 }

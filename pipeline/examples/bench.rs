@@ -1,0 +1,307 @@
+//! `make bench`: throughput ratios measured side by side in one run, on this machine.
+//!
+//! 1. engine alone (mistral.rs driven directly) vs `smelt run`, same tiny model, prompts,
+//!    sampling and concurrency: tokens/s and their ratio (target ≥ 0.95);
+//! 2. replay → answer verify → Parquet through `smelt run`: samples/s (target ≥ 50,000/s);
+//! 3. the same with the journal on vs off (`--no-journal`): ratio (target ≥ 0.95);
+//! 4. verifier checks/s: answer, steps (GSM8K references), equivalence, python_tests;
+//! 5. RSS over a 1,000,000-sample replay run, sampled at 10k, 100k and 1M samples.
+//!
+//! Sizes scale with `BENCH_SCALE` (default 1.0).
+
+#[path = "../../tests/support/tiny_model.rs"]
+#[allow(dead_code)]
+mod tiny_model;
+
+use smelt::generate::engine_bench::{self, EngineBench};
+use smelt::registry::Registry;
+use smelt_verifiers::{Sample, TestSpec, Verifier};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Res<()> {
+    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let n = |x: f64| ((x * scale) as u64).max(1);
+    let bin = smelt_bin()?;
+    let tmp = tempfile::tempdir()?;
+    let prompts_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
+    println!("smelt bench — {} cores, BENCH_SCALE={scale}\n", std::thread::available_parallelism()?.get());
+
+    engine_vs_smelt(&bin, tmp.path(), &prompts_dir, n(64) as usize)?;
+    let samples = n(200_000);
+    let on = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "on", &[])?;
+    let off = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "off", &["--no-journal"])?;
+    println!("replay → answer → parquet ({samples} samples):");
+    println!("  journal on : {on:>10.0} samples/s   (target ≥ 50,000)");
+    println!("  journal off: {off:>10.0} samples/s");
+    println!("  ratio on/off: {:.3}   (target ≥ 0.95)\n", on / off);
+    verifier_checks()?;
+    memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000))?;
+    Ok(())
+}
+
+fn smelt_bin() -> Res<PathBuf> {
+    if let Ok(p) = std::env::var("SMELT_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe()?;
+    let release = exe.parent().and_then(Path::parent).ok_or("no target dir")?;
+    Ok(release.join("smelt"))
+}
+
+fn config(dir: &Path, prompts: &Path, model: &str, problems: u64, extra: &str) -> String {
+    format!(
+        r#"
+[run]
+name = "bench"
+output = "{out}"
+seed = 1
+
+[limits]
+max_problems = {problems}
+
+[model]
+{model}
+
+[[sources]]
+name = "arith"
+type = "arithmetic"
+template = "{prompts}/arithmetic.j2"
+
+[[verifiers]]
+type = "answer"
+
+{extra}
+"#,
+        out = dir.join("out").display(),
+        prompts = prompts.display(),
+    )
+}
+
+fn run_smelt(bin: &Path, dir: &Path, args: &[&str]) -> Res<serde_json::Value> {
+    let out = Command::new(bin)
+        .arg("run")
+        .arg(dir.join("pipeline.toml"))
+        .arg("--quiet")
+        .args(args)
+        .env("SMELT_LOG", "error")
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("smelt run failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let report = std::fs::read_to_string(dir.join("out/report.json"))?;
+    Ok(serde_json::from_str(&report)?)
+}
+
+fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) -> Res<()> {
+    let model = tmp.join("model");
+    let mut spec = tiny_model::Spec::new(tiny_model::Arch::Qwen2);
+    spec.eos_bias = -30.0; // every completion runs to max_tokens: equal work on both sides
+    tiny_model::write_spec(&model, &spec)?;
+    let (concurrency, max_tokens) = (8usize, 64usize);
+
+    // The exact prompts smelt will send, rendered from the same source and template.
+    let dir = tmp.join("engine");
+    std::fs::create_dir_all(&dir)?;
+    let model_toml = format!(
+        "kind = \"mistralrs\"\nid = \"{}\"\nchat = false\nmax_in_flight = {concurrency}",
+        model.display()
+    );
+    let extra = format!("[sampling]\nmax_tokens = {max_tokens}\ntemperature = 0.7\ntop_p = 1.0\n");
+    std::fs::write(
+        dir.join("pipeline.toml"),
+        config(&dir, prompts_dir, &model_toml, requests as u64, &extra),
+    )?;
+    let cfg = smelt::config::load(&dir.join("pipeline.toml"), &[])?;
+    let source = smelt::sources::build(&cfg.sources[0], &cfg.base_dir, cfg.run.seed)?;
+    let template = smelt::prompt::PromptTemplate::load(&cfg.resolve(&cfg.sources[0].template))?;
+    let prompts = (0..requests as u64)
+        .map(|i| template.render(&source.problem(i)?).map_err(|e| e.into()))
+        .collect::<Res<Vec<String>>>()?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut engine = Vec::new();
+    let mut through = Vec::new();
+    for _round in 0..2 {
+        let mut bench = EngineBench::new(&model, requests, concurrency, max_tokens);
+        bench.prompts = prompts.clone();
+        bench.sampling = cfg.sampling.clone();
+        bench.sampling.max_tokens = max_tokens;
+        let report = rt.block_on(engine_bench::run(&bench))?;
+        engine.push(report.tokens_per_s());
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        let r = run_smelt(bin, &dir, &[])?;
+        through.push(r["rates"]["completion_tokens_per_s"].as_f64().unwrap_or(0.0));
+    }
+    let e = engine.iter().sum::<f64>() / engine.len() as f64;
+    let s = through.iter().sum::<f64>() / through.len() as f64;
+    println!("embedded engine, tiny model, {requests} requests × {max_tokens} tokens, {concurrency} in flight (2 rounds, alternating):");
+    println!("  engine alone : {e:>10.1} tokens/s   {engine:.1?}");
+    println!("  smelt run    : {s:>10.1} tokens/s   {through:.1?}");
+    println!("  ratio smelt/engine: {:.3}   (target ≥ 0.95)\n", s / e);
+    Ok(())
+}
+
+fn write_replay(dir: &Path, prompts_dir: &Path, problems: u64, samples: u32) -> Res<()> {
+    std::fs::create_dir_all(dir)?;
+    let model = format!("kind = \"replay\"\npath = \"{}\"", dir.join("replay.jsonl").display());
+    let extra = format!("[sampling]\nsamples_per_problem = {samples}\n\n[output]\nrows_per_shard = 10000\nmax_shard_age = \"1h\"\n");
+    std::fs::write(dir.join("pipeline.toml"), config(dir, prompts_dir, &model, problems, &extra))?;
+    let cfg = smelt::config::load(&dir.join("pipeline.toml"), &[])?;
+    let source = smelt::sources::build(&cfg.sources[0], &cfg.base_dir, cfg.run.seed)?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("replay.jsonl"))?);
+    use std::io::Write;
+    for i in 0..problems {
+        let p = source.problem(i)?;
+        let r = p.reference.unwrap_or_default();
+        for k in 0..samples {
+            let text = if k % 2 == 0 { format!("The total is \\boxed{{{r}}}") } else { "The total is \\boxed{-1}".into() };
+            writeln!(out, "{}", serde_json::json!({"problem_id": p.id, "completion": text}))?;
+        }
+    }
+    Ok(())
+}
+
+fn replay_run(bin: &Path, tmp: &Path, prompts_dir: &Path, problems: u64, name: &str, args: &[&str]) -> Res<f64> {
+    let dir = tmp.join(format!("replay-{name}"));
+    write_replay(&dir, prompts_dir, problems, 2)?;
+    let report = run_smelt(bin, &dir, args)?;
+    Ok(report["rates"]["samples_per_s"].as_f64().unwrap_or(0.0))
+}
+
+fn gsm8k_samples() -> Res<Vec<Sample>> {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/gsm8k/train.jsonl");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gsm8k_mini.jsonl");
+    let path = if shared.exists() { shared } else { fixture };
+    let text = std::fs::read_to_string(&path)?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let answer = v["answer"].as_str().unwrap_or_default();
+        let reference = answer.rsplit("####").next().unwrap_or_default().trim();
+        out.push(Sample {
+            problem: v["question"].as_str().unwrap_or_default().into(),
+            completion: answer.into(),
+            reference: Some(reference.into()),
+            ..Sample::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Checks/s of `v` over `samples`, on `threads` threads, for at least ~1 s.
+fn checks_per_s(v: &Arc<dyn Verifier>, samples: &[Sample], threads: usize) -> f64 {
+    let start = Instant::now();
+    let mut total = 0usize;
+    while start.elapsed() < Duration::from_secs(1) {
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let v = v.clone();
+                s.spawn(move || {
+                    for sample in samples.iter().skip(t).step_by(threads) {
+                        let _ = v.verify(sample);
+                    }
+                });
+            }
+        });
+        total += samples.len();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn verifier(kind: &str) -> Res<Arc<dyn Verifier>> {
+    let mut t = toml::Table::new();
+    t.insert("type".into(), toml::Value::String(kind.into()));
+    Ok(Registry::builtin().build(&t)?)
+}
+
+fn verifier_checks() -> Res<()> {
+    let threads = std::thread::available_parallelism()?.get();
+    let gsm = gsm8k_samples()?;
+    println!("verifier checks/s ({threads} threads):");
+    let answer = checks_per_s(&verifier("answer")?, &gsm, threads);
+    let steps = checks_per_s(&verifier("steps")?, &gsm, threads);
+    println!("  answer       (GSM8K references, {} rows): {answer:>10.0}", gsm.len());
+    println!("  steps        (GSM8K references)         : {steps:>10.0}");
+    let combined = 1.0 / (1.0 / answer + 1.0 / steps);
+    println!("  answer+steps (both on each sample)      : {combined:>10.0}   (target ≥ 20,000)");
+    let pairs = [("2(x+1)", "2x+2"), ("1/2^99", "1/2^98"), ("3/4", "0.75"), ("x^2-1", "(x-1)(x+1)")];
+    let eq: Vec<Sample> = pairs
+        .iter()
+        .map(|(a, b)| Sample { completion: format!("\\boxed{{{a}}}"), reference: Some((*b).into()), ..Sample::default() })
+        .collect();
+    let equivalence = checks_per_s(&verifier("equivalence")?, &eq, threads);
+    println!("  equivalence  (Z3, mixed pairs)          : {equivalence:>10.0}");
+    let py: Vec<Sample> = (0..32)
+        .map(|i| Sample {
+            completion: format!("```python\ndef f(x):\n    return x + {i}\n```"),
+            tests: Some(TestSpec::Asserts { asserts: vec![format!("assert f(1) == {}", i + 1)] }),
+            entry_point: Some("f".into()),
+            ..Sample::default()
+        })
+        .collect();
+    let python = checks_per_s(&verifier("python_tests")?, &py, threads * 4);
+    println!("  python_tests (trivial tests, sandboxed) : {python:>10.0}   (target ≥ 200)\n");
+    Ok(())
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn committed_rows(out: &Path) -> u64 {
+    std::fs::read_to_string(out.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|m| m["accepted_rows"].as_u64().unwrap_or(0) + m["rejected_rows"].as_u64().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn memory_flat(bin: &Path, tmp: &Path, prompts_dir: &Path, problems: u64) -> Res<()> {
+    let dir = tmp.join("memory");
+    write_replay(&dir, prompts_dir, problems, 2)?;
+    let total = problems * 2;
+    let mut child = Command::new(bin)
+        .arg("run")
+        .arg(dir.join("pipeline.toml"))
+        .arg("--quiet")
+        .env("SMELT_LOG", "error")
+        .spawn()?;
+    let marks = [10_000u64, 100_000, 1_000_000].map(|m| m.min(total));
+    let mut seen = vec![None; marks.len()];
+    let mut peak = 0u64;
+    loop {
+        if let Some(kb) = rss_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        let rows = committed_rows(&dir.join("out"));
+        for (i, m) in marks.iter().enumerate() {
+            if rows >= *m && seen[i].is_none() {
+                seen[i] = Some(peak);
+            }
+        }
+        if child.try_wait()?.is_some() {
+            let rows = committed_rows(&dir.join("out"));
+            for (i, m) in marks.iter().enumerate() {
+                if rows >= *m && seen[i].is_none() {
+                    seen[i] = Some(peak);
+                }
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!("memory over a {total}-sample replay run (peak RSS so far, replay index loaded up front):");
+    for (m, kb) in marks.iter().zip(&seen) {
+        match kb {
+            Some(kb) => println!("  at {m:>9} samples: {:>8.1} MiB", *kb as f64 / 1024.0),
+            None => println!("  at {m:>9} samples: not reached"),
+        }
+    }
+    Ok(())
+}
