@@ -412,6 +412,15 @@ pub(crate) fn decimal_value(
     if int_digits.len() + frac_digits.len() > MAX_DIGITS {
         return Err(NumberError::TooLong);
     }
+    // Fast path: up to 18 digits fit in a u64 exactly.
+    if int_digits.len() + frac_digits.len() <= 18 {
+        let digits = || int_digits.bytes().chain(frac_digits.bytes());
+        if digits().all(|b| b.is_ascii_digit()) {
+            let numer = digits().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+            let denom = 10u64.pow(frac_digits.len() as u32);
+            return Ok(BigRational::new(numer.into(), denom.into()));
+        }
+    }
     let all = format!("{int_digits}{frac_digits}");
     let numer: BigInt = if all.is_empty() {
         BigInt::zero()

@@ -423,8 +423,8 @@ fn steps_catches_prose_corruptions_full() {
     }
 }
 
-/// Rough single-thread throughput of answer + steps on reference solutions (printed; the
-/// assertion only catches pathological slowdowns, as machines differ).
+/// Rough throughput of answer + steps on reference solutions, on one thread and on two (printed;
+/// the assertion only catches pathological slowdowns, as machines differ).
 #[test]
 fn throughput() {
     let rows = full().unwrap_or_else(fixture);
@@ -433,29 +433,40 @@ fn throughput() {
         .iter()
         .map(|r| Sample::new(r.answer.clone(), Some(&reference(&r.answer))))
         .collect();
-    let rounds = (20_000 / samples.len()).max(1);
-    let start = std::time::Instant::now();
-    let mut accepted = 0usize;
-    for _ in 0..rounds {
-        for sample in &samples {
-            accepted += usize::from(a.verify(sample).is_ok_and(|v| v.is_accept()));
-            accepted += usize::from(s.verify(sample).is_ok_and(|v| v.is_accept()));
-        }
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let n = rounds * samples.len();
     for (name, v) in [("answer", &a as &dyn Verifier), ("steps", &s)] {
         let t = std::time::Instant::now();
         for sample in &samples {
-            accepted += usize::from(v.verify(sample).is_ok_and(|v| v.is_accept()));
+            assert!(v.verify(sample).is_ok());
         }
         let per = t.elapsed().as_secs_f64() / samples.len() as f64;
-        println!("throughput: {name} {:.1} µs/sample", per * 1e6);
+        println!(
+            "throughput: {name} {:.1} µs/sample on one thread",
+            per * 1e6
+        );
     }
-    println!(
-        "throughput: {n} samples x (answer + steps) in {secs:.2}s = {:.0} samples/s on one thread",
-        n as f64 / secs
-    );
-    assert!(accepted > 0);
-    assert!(n as f64 / secs > 1_000.0, "answer + steps far too slow");
+    let rounds = (20_000 / samples.len()).max(1);
+    for threads in [1usize, 2] {
+        let start = std::time::Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (a, s, samples) = (&a, &s, &samples);
+                scope.spawn(move || {
+                    for _ in 0..rounds {
+                        for sample in samples.iter().skip(t).step_by(threads) {
+                            assert!(a.verify(sample).is_ok_and(|v| v.is_accept()));
+                            assert!(s.verify(sample).is_ok());
+                        }
+                    }
+                });
+            }
+        });
+        let secs = start.elapsed().as_secs_f64();
+        let n = rounds * samples.len();
+        println!(
+            "throughput: {threads} thread(s): {:.0} samples/s = {:.0} checks/s (answer + steps)",
+            n as f64 / secs,
+            2.0 * n as f64 / secs
+        );
+        assert!(n as f64 / secs > 1_000.0, "answer + steps far too slow");
+    }
 }

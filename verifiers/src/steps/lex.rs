@@ -420,11 +420,14 @@ impl Lexer {
         let plain_int = frac.is_empty() && !grouped;
         if prose {
             // 1.2.3, 3:00, 1/2/2020, 2023-01-05, 0900: not arithmetic.
-            let run_len = self.chars[i..]
-                .iter()
-                .take(16)
-                .take_while(|&&(_, c)| c.is_ascii_digit() || matches!(c, '.' | ':' | '/' | '-'))
-                .count();
+            let run_len = match self.ch(i) {
+                Some('.' | ':' | '/' | '-') => self.chars[i..]
+                    .iter()
+                    .take(16)
+                    .take_while(|&&(_, c)| c.is_ascii_digit() || matches!(c, '.' | ':' | '/' | '-'))
+                    .count(),
+                _ => 0,
+            };
             let run = self.collect(i, i + run_len);
             let dotted = run.starts_with('.') && run[1..].starts_with(|c: char| c.is_ascii_digit());
             let timed = run.starts_with(':') && self.digits_from(i + 1) == 2;
@@ -463,7 +466,11 @@ impl Lexer {
             .iter()
             .take_while(|&&(_, c)| c.is_alphabetic())
             .count();
-        let suffix = self.collect(i, i + letters).to_lowercase();
+        let suffix = if letters > 1 {
+            self.collect(i, i + letters).to_lowercase()
+        } else {
+            String::new()
+        };
         if letters > 1 && matches!(suffix.as_str(), "st" | "nd" | "rd" | "th" | "am" | "pm") {
             return self.word(start, i + letters); // `3rd`, `10am`
         }

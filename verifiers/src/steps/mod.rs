@@ -236,6 +236,9 @@ fn definitions(chains: &[Chain]) -> HashMap<String, Option<BigRational>> {
     let mut defs: HashMap<String, Option<BigRational>> = HashMap::new();
     let none = |_: &str| None;
     for chain in chains {
+        if chain.sides.iter().all(|s| s.lone_var.is_none()) {
+            continue;
+        }
         let value = chain
             .sides
             .iter()
