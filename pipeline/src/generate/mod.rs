@@ -4,6 +4,10 @@
 //! - [`openai`]: any OpenAI-compatible HTTP server.
 //! - [`replay`]: completions read from a file (other engines' traces, public solutions, tests).
 
+pub mod engine_bench;
+pub mod mistral;
+pub mod openai;
+
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;

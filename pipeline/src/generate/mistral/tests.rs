@@ -1,0 +1,368 @@
+//! Engine tests: the tiny model is written by the test and loaded in real mistral.rs.
+
+use super::tiny_model::{self, Arch, Spec};
+use super::*;
+use crate::generate::Sampling;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+fn model_config(id: &Path, chat: bool, isq: Option<&str>) -> ModelConfig {
+    let mut table = toml::Table::new();
+    table.insert("id".into(), id.to_string_lossy().into_owned().into());
+    table.insert("chat".into(), chat.into());
+    if let Some(isq) = isq {
+        table.insert("isq".into(), isq.into());
+    }
+    toml::Value::Table(table)
+        .try_into()
+        .expect("a valid [model] table")
+}
+
+fn tiny(spec: &Spec) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tiny_model::write_spec(dir.path(), spec).expect("tiny model written");
+    dir
+}
+
+fn request(prompt: &str, samples: u32, sampling: &Sampling) -> GenRequest {
+    GenRequest {
+        problem_id: format!("p-{prompt}"),
+        prompt: prompt.to_owned(),
+        sample_indices: (0..samples).collect(),
+        sampling: sampling.clone(),
+    }
+}
+
+fn sampling(temperature: f64, max_tokens: usize) -> Sampling {
+    Sampling {
+        temperature,
+        top_p: 0.95,
+        top_k: Some(50),
+        max_tokens,
+        stop: Vec::new(),
+        samples_per_problem: 1,
+    }
+}
+
+fn token_count(dir: &Path, text: &str) -> u32 {
+    let tokenizer =
+        tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).expect("tokenizer loads");
+    let encoding = tokenizer.encode(text, true).expect("encodes");
+    u32::try_from(encoding.len()).expect("small")
+}
+
+fn chatml(prompt: &str) -> String {
+    format!("<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_chat_requests_return_every_sample_with_exact_accounting() {
+    let spec = Spec {
+        eos_bias: -30.0, // never stops: every sample runs to max_tokens
+        ..Spec::new(Arch::Qwen2)
+    };
+    let dir = tiny(&spec);
+    let cfg = model_config(dir.path(), true, None);
+    let generator = Arc::new(
+        MistralGenerator::load(&cfg, Path::new("/"))
+            .await
+            .expect("loads"),
+    );
+    assert_eq!(generator.model_id(), dir.path().to_string_lossy());
+
+    let params = sampling(0.9, 12);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let generator = Arc::clone(&generator);
+        let req = request(&format!("Question: what is {i} + {i}?"), 3, &params);
+        tasks.spawn(async move {
+            let out = generator.generate(&req).await;
+            (req, out)
+        });
+    }
+    let mut problems = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (req, out) = joined.expect("task ran");
+        let completions = out.expect("generates");
+        let indices: BTreeSet<u32> = completions.iter().map(|c| c.sample_index).collect();
+        assert_eq!(indices, BTreeSet::from([0, 1, 2]));
+        let expected_prompt = token_count(dir.path(), &chatml(&req.prompt));
+        for c in &completions {
+            assert_eq!(c.prompt_tokens, expected_prompt, "prompt tokens of {c:?}");
+            assert_eq!(c.completion_tokens, 12, "{c:?}");
+            assert_eq!(c.finish_reason, "length");
+            assert!(!c.text.is_empty());
+            assert!(c.latency_ms > 0.0);
+        }
+        problems += 1;
+    }
+    assert_eq!(problems, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_sequences_cut_the_text_and_finish_with_stop() {
+    let dir = tiny(&Spec {
+        eos_bias: -30.0,
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), true, None);
+    // No prefix cache, so that both greedy runs compute exactly the same way.
+    let options = EngineOptions {
+        max_num_seqs: 8,
+        prefix_cache_n: None,
+    };
+    let generator = MistralGenerator::load_with(&cfg, Path::new("/"), &options)
+        .await
+        .expect("loads");
+
+    let greedy = sampling(0.0, 40);
+    let full = generator
+        .generate(&request("What is 12 * 7?", 1, &greedy))
+        .await
+        .expect("generates")
+        .remove(0);
+    assert_eq!(full.finish_reason, "length");
+    assert_eq!(full.completion_tokens, 40);
+
+    // A stop string taken from the second half of the greedy text.
+    let chars: Vec<(usize, char)> = full.text.char_indices().collect();
+    let start = chars.len() / 2;
+    let (from, to) = (
+        chars[start].0,
+        chars.get(start + 3).map_or(full.text.len(), |c| c.0),
+    );
+    let stop = full.text[from..to].to_owned();
+    let first = full.text.find(&stop).expect("stop string occurs");
+    let expected = full.text[..first].trim_start().to_owned();
+
+    let with_stop = Sampling {
+        stop: vec![stop.clone()],
+        ..greedy
+    };
+    let cut = generator
+        .generate(&request("What is 12 * 7?", 1, &with_stop))
+        .await
+        .expect("generates")
+        .remove(0);
+    assert_eq!(
+        cut.text, expected,
+        "stop = {stop:?}, full = {:?}",
+        full.text
+    );
+    assert_eq!(cut.finish_reason, "stop");
+    assert!(cut.completion_tokens < 40);
+    assert!(!cut.text.contains(&stop));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eos_ends_a_sample_with_stop() {
+    let dir = tiny(&Spec {
+        eos_bias: 30.0, // EOS first
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), true, None);
+    let generator = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect("loads");
+    let out = generator
+        .generate(&request("Hi", 2, &sampling(0.7, 16)))
+        .await
+        .expect("generates");
+    assert_eq!(out.len(), 2);
+    for c in out {
+        assert_eq!(c.finish_reason, "stop");
+        assert_eq!(c.completion_tokens, 1);
+        assert_eq!(c.text, "");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_completion_mode_on_a_llama_model() {
+    let dir = tiny(&Spec::new(Arch::Llama));
+    let cfg = model_config(dir.path(), false, None);
+    let generator = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect("loads");
+    assert!(!generator.is_chat());
+    let prompt = "Question: what is 3 + 4? Let's think step by step.";
+    let out = generator
+        .generate(&request(prompt, 2, &sampling(1.0, 8)))
+        .await
+        .expect("generates");
+    assert_eq!(out.len(), 2);
+    for c in out {
+        assert_eq!(c.prompt_tokens, token_count(dir.path(), prompt));
+        assert!((1..=8).contains(&c.completion_tokens), "{c:?}");
+        match c.finish_reason.as_str() {
+            "length" => assert_eq!(c.completion_tokens, 8),
+            "stop" => {}
+            other => panic!("unexpected finish reason {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_situ_quantization_loads_and_generates() {
+    let dir = tiny(&Spec {
+        eos_bias: -30.0,
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), false, Some("Q8_0"));
+    let generator = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect("loads");
+    let out = generator
+        .generate(&request("1 + 1 =", 1, &sampling(0.7, 6)))
+        .await
+        .expect("generates");
+    assert_eq!(out[0].completion_tokens, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_mode_without_a_chat_template_is_a_load_error() {
+    let dir = tiny(&Spec {
+        chat_template: false,
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), true, None);
+    let err = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect_err("must fail");
+    let msg = err.to_string();
+    assert!(matches!(err, GenError::Load(_)), "{msg}");
+    assert!(
+        msg.contains("chat template") && msg.contains("model.chat = false"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_model_dir_is_a_load_error_naming_the_path() {
+    let cfg = model_config(Path::new("/nonexistent/smelt-model"), true, None);
+    let err = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect_err("must fail");
+    let msg = err.to_string();
+    assert!(matches!(err, GenError::Load(_)), "{msg}");
+    assert!(
+        msg.contains("`/nonexistent/smelt-model` does not exist"),
+        "{msg}"
+    );
+    assert!(msg.contains("MODEL=/path/to/dir"), "{msg}");
+
+    let base = tempfile::tempdir().expect("temp dir");
+    let cfg = model_config(Path::new("./models/none"), true, None);
+    let err = MistralGenerator::load(&cfg, base.path())
+        .await
+        .expect_err("must fail");
+    let expected = base.path().join("./models/none");
+    assert!(
+        err.to_string().contains(&*expected.to_string_lossy()),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_gguf_is_a_load_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("weights.bin");
+    std::fs::write(&file, b"not a model").expect("written");
+    let cfg = model_config(&file, true, None);
+    let err = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect_err("must fail");
+    assert!(err.to_string().contains("not a .gguf"), "{err}");
+}
+
+#[test]
+fn model_ids_resolve_to_local_paths_gguf_files_or_hub_ids() {
+    let base = tempfile::tempdir().expect("temp dir");
+    let model = base.path().join("models/tiny");
+    std::fs::create_dir_all(&model).expect("dir");
+    std::fs::write(model.join("config.json"), "{}").expect("written");
+    std::fs::write(base.path().join("m.gguf"), b"GGUF").expect("written");
+
+    // A relative path that exists under the config's directory wins over the hub reading.
+    assert_eq!(
+        resolve_source("models/tiny", base.path()).expect("resolves"),
+        ModelSource::Dir(base.path().join("models/tiny"))
+    );
+    assert_eq!(
+        resolve_source("m.gguf", base.path()).expect("resolves"),
+        ModelSource::Gguf {
+            dir: base.path().to_path_buf(),
+            file: "m.gguf".into()
+        }
+    );
+    assert_eq!(
+        resolve_source("Qwen/Qwen2.5-0.5B-Instruct", base.path()).expect("resolves"),
+        ModelSource::Hub("Qwen/Qwen2.5-0.5B-Instruct".into())
+    );
+    assert_eq!(
+        resolve_source("org/repo/model-Q4_K_M.gguf", base.path()).expect("resolves"),
+        ModelSource::HubGguf {
+            repo: "org/repo".into(),
+            file: "model-Q4_K_M.gguf".into()
+        }
+    );
+    for local in ["./nope", "../nope/x", "/abs/nope", "a/b/c"] {
+        assert!(
+            matches!(resolve_source(local, base.path()), Err(GenError::Load(_))),
+            "{local}"
+        );
+    }
+}
+
+#[test]
+fn isq_names_parse_without_a_model() {
+    assert!(parse_isq("Q4K").is_ok());
+    assert!(parse_isq("q8_0").is_ok());
+    assert!(parse_isq("8").is_ok());
+    let err = parse_isq("Q9X").expect_err("unknown");
+    assert!(err.contains("model.isq = `Q9X`"), "{err}");
+}
+
+#[test]
+fn sampling_maps_onto_engine_parameters() {
+    let s = Sampling {
+        temperature: 0.0,
+        top_p: 1.0,
+        top_k: Some(0),
+        max_tokens: 7,
+        stop: vec!["\n\n".into()],
+        samples_per_problem: 4,
+    };
+    let p = sampling_params(&s);
+    assert_eq!(p.temperature, Some(0.0));
+    assert_eq!(p.top_p, None);
+    assert_eq!(p.top_k, None);
+    assert_eq!(p.max_len, Some(7));
+    assert_eq!(p.n_choices, 1);
+    assert!(matches!(p.stop_toks, Some(StopTokens::Seqs(ref v)) if v == &["\n\n"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gguf_file_loads_and_generates() {
+    let dir = tiny(&Spec {
+        eos_bias: -30.0,
+        ..Spec::new(Arch::Llama)
+    });
+    let gguf = dir.path().join("tiny-q8_0.gguf");
+    super::tiny_gguf::write(dir.path(), &gguf).expect("gguf written");
+    // The file itself, named by its path relative to the config's directory.
+    let cfg = model_config(Path::new("tiny-q8_0.gguf"), true, None);
+    let generator = MistralGenerator::load(&cfg, dir.path())
+        .await
+        .expect("loads");
+    let out = generator
+        .generate(&request("What is 2 + 2?", 2, &sampling(0.8, 9)))
+        .await
+        .expect("generates");
+    assert_eq!(out.len(), 2);
+    for c in out {
+        assert_eq!(c.completion_tokens, 9, "{c:?}");
+        assert_eq!(c.finish_reason, "length");
+        // The GGUF tokenizer pre-splits digits differently, so only check that it counted.
+        assert!(c.prompt_tokens > 10, "{c:?}");
+    }
+}

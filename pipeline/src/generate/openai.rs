@@ -1,0 +1,551 @@
+//! An OpenAI-compatible HTTP backend (vLLM, llama.cpp's server, mistral.rs's server, SGLang,
+//! the OpenAI API, …).
+//!
+//! One `generate` call is one HTTP request: `POST {url}/chat/completions` (chat) or
+//! `POST {url}/completions` (raw prompt) with `n` = the number of samples wanted, so the server
+//! can share the prompt's prefill between them. Usage in the OpenAI format is per request
+//! (completion tokens summed over choices), so with `n > 1` the client asks for per-token
+//! logprobs and counts each choice's tokens from them; a server that returns no logprobs gets
+//! the summed count split over the choices by text length (an estimate, logged once).
+//!
+//! Connection errors, timeouts, 408, 429 and 5xx answers are retried with exponential backoff
+//! (honouring `Retry-After`); other 4xx answers fail the problem at once, and 401/403/404 stop
+//! the run (every request would fail the same way).
+
+use super::{BoxFuture, Completion, GenError, GenRequest, Generator};
+use crate::config::ModelConfig;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(16),
+        }
+    }
+}
+
+/// A model behind an OpenAI-compatible server.
+#[derive(Debug)]
+pub struct OpenAiGenerator {
+    model: String,
+    chat: bool,
+    endpoint: String,
+    api_key: Option<String>,
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    warned_estimate: AtomicBool,
+}
+
+impl OpenAiGenerator {
+    /// Builds the client from `[model]` (`url`, `id`, `chat`, `api_key_env`,
+    /// `request_timeout_s`). Sends nothing.
+    pub fn new(cfg: &ModelConfig) -> Result<Self, GenError> {
+        let url = cfg.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        let url = url.ok_or_else(|| {
+            GenError::Load(
+                "`model.url` is not set; give the server's base URL, e.g. \
+                 `http://127.0.0.1:8000/v1`"
+                    .into(),
+            )
+        })?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(GenError::Load(format!(
+                "`model.url` = `{url}` must start with http:// or https://"
+            )));
+        }
+        let model = cfg.id.as_deref().map(str::trim).filter(|m| !m.is_empty());
+        let model = model.ok_or_else(|| {
+            GenError::Load("`model.id` is not set; give the model name the server serves".into())
+        })?;
+        let api_key = match cfg.api_key_env.as_deref() {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(key) if !key.is_empty() => Some(key),
+                _ => {
+                    return Err(GenError::Load(format!(
+                        "environment variable `{var}` (model.api_key_env) is not set"
+                    )))
+                }
+            },
+        };
+        let timeout = Duration::from_secs(cfg.request_timeout_s.max(1));
+        Ok(OpenAiGenerator {
+            model: model.to_owned(),
+            chat: cfg.chat,
+            endpoint: endpoint(url, cfg.chat),
+            api_key,
+            client: client(timeout)?,
+            retry: RetryPolicy::default(),
+            warned_estimate: AtomicBool::new(false),
+        })
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the per-request timeout (`model.request_timeout_s` by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, GenError> {
+        self.client = client(timeout)?;
+        Ok(self)
+    }
+
+    /// The URL requests go to.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The JSON body for `req`.
+    pub fn request_body(&self, req: &GenRequest) -> Value {
+        let s = &req.sampling;
+        let n = req.sample_indices.len();
+        let mut body = json!({
+            "model": self.model,
+            "n": n,
+            "temperature": s.temperature,
+            "top_p": s.top_p,
+            "max_tokens": s.max_tokens,
+            "stream": false,
+        });
+        let obj = body.as_object_mut();
+        if let Some(obj) = obj {
+            if self.chat {
+                obj.insert(
+                    "messages".into(),
+                    json!([{ "role": "user", "content": req.prompt }]),
+                );
+                if n > 1 {
+                    obj.insert("logprobs".into(), json!(true));
+                }
+            } else {
+                obj.insert("prompt".into(), json!(req.prompt));
+                if n > 1 {
+                    obj.insert("logprobs".into(), json!(0));
+                }
+            }
+            if !s.stop.is_empty() {
+                obj.insert("stop".into(), json!(s.stop));
+            }
+            // Not in OpenAI's API, but vLLM, SGLang, llama.cpp and mistral.rs read it.
+            if let Some(k) = s.top_k.filter(|&k| k > 0) {
+                obj.insert("top_k".into(), json!(k));
+            }
+        }
+        body
+    }
+
+    async fn run(&self, req: &GenRequest) -> Result<Vec<Completion>, GenError> {
+        let n = req.sample_indices.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let start = Instant::now();
+        let body = self.request_body(req);
+        let bytes = self.post_with_retries(&body).await?;
+        let latency_ms = start.elapsed().as_secs_f64() * 1e3;
+        let choices = self.parse(&bytes, n)?;
+        Ok(self.completions(req, choices, latency_ms))
+    }
+
+    async fn post_with_retries(&self, body: &Value) -> Result<Vec<u8>, GenError> {
+        let attempts = self.retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.post_once(body).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(failure) => failure,
+            };
+            match failure {
+                Failure::Final(e) => return Err(e),
+                Failure::Retryable { error, retry_after } if attempt < attempts => {
+                    let backoff = self.backoff(attempt, retry_after);
+                    tracing::warn!(
+                        endpoint = %self.endpoint,
+                        attempt,
+                        backoff_ms = backoff.as_millis() as u64,
+                        "retrying: {error}"
+                    );
+                    tokio::time::sleep(backoff).await;
+                }
+                Failure::Retryable { error, .. } => return Err(error),
+            }
+        }
+    }
+
+    async fn post_once(&self, body: &Value) -> Result<Vec<u8>, Failure> {
+        let mut request = self.client.post(&self.endpoint).json(body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_failure(&e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_failure(&e))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let detail = snippet(&bytes);
+        let code = status.as_u16();
+        let message = format!("{} answered HTTP {code}: {detail}", self.endpoint);
+        Err(match code {
+            408 | 429 | 500..=599 => Failure::Retryable {
+                error: GenError::Request(message),
+                retry_after,
+            },
+            401 | 403 => Failure::Final(GenError::Fatal(format!(
+                "{message} (check the API key in the variable named by model.api_key_env)"
+            ))),
+            404 => Failure::Final(GenError::Fatal(format!(
+                "{message} (check model.url and model.id = `{}`)",
+                self.model
+            ))),
+            _ => Failure::Final(GenError::Request(message)),
+        })
+    }
+
+    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
+        let chain = error_chain(e);
+        if e.is_connect() {
+            // If the server cannot be reached after every retry, no request will get through.
+            Failure::Retryable {
+                error: GenError::Fatal(format!(
+                    "cannot reach {} (is the server running?): {chain}",
+                    self.endpoint
+                )),
+                retry_after: None,
+            }
+        } else if e.is_timeout() {
+            Failure::Retryable {
+                error: GenError::Request(format!(
+                    "{} did not answer in time (model.request_timeout_s): {chain}",
+                    self.endpoint
+                )),
+                retry_after: None,
+            }
+        } else {
+            Failure::Retryable {
+                error: GenError::Request(format!("request to {} failed: {chain}", self.endpoint)),
+                retry_after: None,
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .retry
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(16));
+        let capped = exp.min(self.retry.max_backoff);
+        // Jitter in [50%, 100%] so that many in-flight requests do not retry in lockstep.
+        let jittered = capped.mul_f64(0.5 + 0.5 * rand::random::<f64>());
+        match retry_after {
+            Some(wait) => wait.min(self.retry.max_backoff).max(jittered),
+            None => jittered,
+        }
+    }
+
+    fn parse(&self, bytes: &[u8], n: usize) -> Result<Vec<Choice>, GenError> {
+        let bad = |e: serde_json::Error| {
+            GenError::Request(format!(
+                "{} returned an unexpected body ({e}): {}",
+                self.endpoint,
+                snippet(bytes)
+            ))
+        };
+        let (mut choices, usage) = if self.chat {
+            let r: ChatResponse = serde_json::from_slice(bytes).map_err(bad)?;
+            let choices = r
+                .choices
+                .into_iter()
+                .enumerate()
+                .map(|(pos, c)| Choice {
+                    index: c.index.unwrap_or(pos),
+                    text: c.message.content.unwrap_or_default(),
+                    finish_reason: c.finish_reason,
+                    tokens: c.logprobs.and_then(|l| l.content).map(|t| t.len()),
+                    prompt_tokens: 0,
+                })
+                .collect::<Vec<_>>();
+            (choices, r.usage)
+        } else {
+            let r: TextResponse = serde_json::from_slice(bytes).map_err(bad)?;
+            let choices = r
+                .choices
+                .into_iter()
+                .enumerate()
+                .map(|(pos, c)| Choice {
+                    index: c.index.unwrap_or(pos),
+                    text: c.text,
+                    finish_reason: c.finish_reason,
+                    tokens: c.logprobs.and_then(|l| l.tokens).map(|t| t.len()),
+                    prompt_tokens: 0,
+                })
+                .collect::<Vec<_>>();
+            (choices, r.usage)
+        };
+        if choices.len() != n {
+            return Err(GenError::Request(format!(
+                "{} returned {} choices for n = {n}",
+                self.endpoint,
+                choices.len()
+            )));
+        }
+        choices.sort_by_key(|c| c.index);
+        let usage = usage.unwrap_or_default();
+        self.account(&mut choices, &usage);
+        Ok(choices)
+    }
+
+    /// Fills in per-choice token counts.
+    fn account(&self, choices: &mut [Choice], usage: &Usage) {
+        let prompt = usage.prompt_tokens;
+        if let [only] = choices {
+            only.prompt_tokens = prompt;
+            only.tokens = Some(usage.completion_tokens);
+            return;
+        }
+        let counted = choices.iter().all(|c| c.tokens.is_some());
+        if !counted {
+            if !self.warned_estimate.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    endpoint = %self.endpoint,
+                    "the server returned no per-token logprobs with n > 1; per-sample \
+                     completion tokens are estimated by splitting the total by text length"
+                );
+            }
+            split_by_length(choices, usage.completion_tokens);
+        }
+        for c in choices.iter_mut() {
+            c.prompt_tokens = prompt;
+        }
+    }
+
+    fn completions(
+        &self,
+        req: &GenRequest,
+        choices: Vec<Choice>,
+        latency_ms: f64,
+    ) -> Vec<Completion> {
+        choices
+            .into_iter()
+            .zip(&req.sample_indices)
+            .map(|(c, &sample_index)| Completion {
+                sample_index,
+                text: c.text,
+                prompt_tokens: saturate(c.prompt_tokens),
+                completion_tokens: saturate(c.tokens.unwrap_or(0)),
+                latency_ms,
+                finish_reason: c.finish_reason.unwrap_or_else(|| "unknown".into()),
+            })
+            .collect()
+    }
+}
+
+impl Generator for OpenAiGenerator {
+    fn model_id(&self) -> &str {
+        &self.model
+    }
+
+    fn generate<'a>(
+        &'a self,
+        req: &'a GenRequest,
+    ) -> BoxFuture<'a, Result<Vec<Completion>, GenError>> {
+        Box::pin(self.run(req))
+    }
+}
+
+/// `{url}/chat/completions` or `{url}/completions`; `/v1` is added when the URL has no version
+/// path of its own (`http://host:8000` → `http://host:8000/v1/...`).
+pub fn endpoint(url: &str, chat: bool) -> String {
+    let base = url.trim_end_matches('/');
+    let has_path = base
+        .split_once("://")
+        .map(|(_, rest)| rest.contains('/'))
+        .unwrap_or(false);
+    let base = if has_path {
+        base.to_owned()
+    } else {
+        format!("{base}/v1")
+    };
+    let route = if chat {
+        "chat/completions"
+    } else {
+        "completions"
+    };
+    format!("{base}/{route}")
+}
+
+fn client(timeout: Duration) -> Result<reqwest::Client, GenError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("smelt/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| GenError::Load(format!("cannot build the HTTP client: {e}")))
+}
+
+enum Failure {
+    Retryable {
+        error: GenError,
+        retry_after: Option<Duration>,
+    },
+    Final(GenError),
+}
+
+struct Choice {
+    index: usize,
+    text: String,
+    finish_reason: Option<String>,
+    tokens: Option<usize>,
+    prompt_tokens: usize,
+}
+
+#[derive(Deserialize)]
+struct ChatResponse {
+    choices: Vec<ChatChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct ChatChoice {
+    #[serde(default)]
+    index: Option<usize>,
+    message: ChatMessage,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    logprobs: Option<ChatLogprobs>,
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ChatLogprobs {
+    #[serde(default)]
+    content: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+struct TextResponse {
+    choices: Vec<TextChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct TextChoice {
+    #[serde(default)]
+    index: Option<usize>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    logprobs: Option<TextLogprobs>,
+}
+
+#[derive(Deserialize)]
+struct TextLogprobs {
+    #[serde(default)]
+    tokens: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: usize,
+    #[serde(default)]
+    completion_tokens: usize,
+}
+
+/// Splits `total` over the choices in proportion to their text length (largest remainder).
+fn split_by_length(choices: &mut [Choice], total: usize) {
+    let lengths: Vec<usize> = choices
+        .iter()
+        .map(|c| c.text.chars().count().max(1))
+        .collect();
+    let sum: usize = lengths.iter().sum();
+    let mut shares: Vec<(usize, usize, usize)> = lengths
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            let exact = total * len;
+            (i, exact / sum, exact % sum)
+        })
+        .collect();
+    let mut left = total - shares.iter().map(|s| s.1).sum::<usize>();
+    shares.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    for share in shares.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        share.1 += 1;
+        left -= 1;
+    }
+    for (i, count, _) in shares {
+        choices[i].tokens = Some(count);
+    }
+}
+
+fn saturate(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
