@@ -31,8 +31,8 @@ fn main() -> Res<()> {
     let prompts_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
     println!("smelt bench — {} cores, BENCH_SCALE={scale}\n", std::thread::available_parallelism()?.get());
 
-    engine_vs_smelt(&bin, tmp.path(), &prompts_dir, n(64) as usize)?;
-    let samples = n(200_000);
+    engine_vs_smelt(&bin, tmp.path(), &prompts_dir, n(64.0) as usize)?;
+    let samples = n(200_000.0);
     let on = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "on", &[])?;
     let off = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "off", &["--no-journal"])?;
     println!("replay → answer → parquet ({samples} samples):");
@@ -40,7 +40,7 @@ fn main() -> Res<()> {
     println!("  journal off: {off:>10.0} samples/s");
     println!("  ratio on/off: {:.3}   (target ≥ 0.95)\n", on / off);
     verifier_checks()?;
-    memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000))?;
+    memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000.0))?;
     Ok(())
 }
 

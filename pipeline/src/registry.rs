@@ -8,11 +8,9 @@ use smelt_verifiers::{Verifier, VerifyError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-type CheckFn = dyn Fn(&toml::Table) -> Result<(), String> + Send + Sync;
 type BuildFn = dyn Fn(&toml::Table) -> Result<Arc<dyn Verifier>, String> + Send + Sync;
 
 struct Entry {
-    check: Box<CheckFn>,
     build: Box<BuildFn>,
 }
 
@@ -41,15 +39,15 @@ impl Registry {
         Registry::default()
     }
 
-    /// Registers `kind`: its options deserialize into `C` (pure: this is all `validate` does),
-    /// and `make` turns them into a verifier when the run starts.
+    /// Registers `kind`: its options deserialize into `C` and `make` turns them into a
+    /// verifier. By the verifier contract (`verifiers/SPEC.md`) construction is pure (no
+    /// files, no processes), so `validate` runs both and reports a bad regex or limit too.
     pub fn register<C, V, F>(&mut self, kind: &str, make: F) -> &mut Self
     where
         C: DeserializeOwned + 'static,
         V: Verifier + 'static,
         F: Fn(C) -> Result<V, VerifyError> + Send + Sync + 'static,
     {
-        let check = |table: &toml::Table| parse::<C>(table).map(drop);
         let build = move |table: &toml::Table| {
             let config = parse::<C>(table)?;
             make(config)
@@ -59,7 +57,6 @@ impl Registry {
         self.kinds.insert(
             kind.to_owned(),
             Entry {
-                check: Box::new(check),
                 build: Box::new(build),
             },
         );
@@ -71,10 +68,10 @@ impl Registry {
         self.kinds.keys().map(String::as_str)
     }
 
-    /// Checks a `[[verifiers]]` table without building anything.
+    /// Checks a `[[verifiers]]` table: its options parse and the verifier can be constructed
+    /// (pure: no process starts, no file is read).
     pub fn check(&self, table: &toml::Table) -> Result<(), String> {
-        let (entry, options) = self.entry(table)?;
-        (entry.check)(&options)
+        self.build(table).map(drop)
     }
 
     /// Builds the verifier a `[[verifiers]]` table describes.

@@ -162,7 +162,7 @@ fn kill_9_at_random_points_then_resume_is_exactly_once() {
 #[test]
 fn sigterm_commits_everything_verified() {
     let p = project("");
-    let mut child = run_cmd(&p, Some("slow_shard_ms=40")).stderr(Stdio::piped()).spawn().unwrap();
+    let child = run_cmd(&p, Some("slow_shard_ms=40")).stderr(Stdio::piped()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
     let out = child.wait_with_output().unwrap();

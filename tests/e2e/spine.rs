@@ -157,7 +157,7 @@ type = "jsonl"
 path = "{path}"
 question_field = "question"
 answer_field = "answer"
-answer_after = "####"
+answer_after = '####'
 template = "prompts/gsm8k.j2"
 
 [[verifiers]]

@@ -136,15 +136,14 @@ pub async fn run(
     produce(&pipeline, &done, work_tx, &stats, &stop).await;
 
     // Drain: generation tasks finish their queue; after a stop they get a grace period.
-    let drain = async { while generators.join_next().await.is_some() {} };
-    tokio::pin!(drain);
-    tokio::select! {
-        _ = &mut drain => {}
-        _ = async { stop.stopped().await; tokio::time::sleep(options.grace).await } => {
-            tracing::warn!(grace = ?options.grace, "grace period over: abandoning in-flight generations");
-            generators.abort_all();
-            while generators.join_next().await.is_some() {}
-        }
+    let drained = tokio::select! {
+        _ = async { while generators.join_next().await.is_some() {} } => true,
+        _ = async { stop.stopped().await; tokio::time::sleep(options.grace).await } => false,
+    };
+    if !drained {
+        tracing::warn!(grace = ?options.grace, "grace period over: abandoning in-flight generations");
+        generators.abort_all();
+        while generators.join_next().await.is_some() {}
     }
     if let Some(t) = timer {
         t.abort();

@@ -79,7 +79,9 @@ static SCHEMA: LazyLock<Arc<Schema>> = LazyLock::new(|| {
         Field::new("finish_reason", DataType::Utf8, false),
         Field::new(
             "created_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            // UTC, stored without a zone annotation: polars (our reader) is built without
+            // time-zone support, and every reader treats a naive timestamp as UTC here.
+            DataType::Timestamp(TimeUnit::Microsecond, None),
             false,
         ),
         Field::new("smelt_version", DataType::Utf8, false),

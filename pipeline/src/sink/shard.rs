@@ -64,10 +64,9 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch, SinkError> {
         Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.completion_tokens))),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.latency_ms))),
         s(|r| &r.finish_reason),
-        Arc::new(
-            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.created_at_us))
-                .with_timezone("UTC"),
-        ),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(
+            rows.iter().map(|r| r.created_at_us),
+        )),
         s(|r| &r.smelt_version),
     ];
     Ok(RecordBatch::try_new(schema(), columns)?)
