@@ -1,109 +1,13 @@
-//! Tests for `smelt inspect`, on shards written here with arrow + parquet and the declared
-//! schema.
+//! Tests for `smelt inspect`, on shards written by the sink's shard writer.
 
 use super::*;
-use crate::sink::schema::{schema, verdict_fields, Row};
-use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, ListArray, StringArray, StructArray,
-    TimestampMicrosecondArray, UInt32Array, UInt64Array,
-};
-use arrow::buffer::OffsetBuffer;
-use arrow::datatypes::DataType as ArrowType;
-use arrow::record_batch::RecordBatch;
+use crate::sink::schema::Row;
 use smelt_verifiers::VerdictRecord;
 
 /// Writes `rows` as one Parquet shard with the declared schema.
 fn write_shard(path: &Path, rows: &[Row]) {
-    fn strings<'a>(it: impl Iterator<Item = &'a str>) -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(it))
-    }
-    let all: Vec<&VerdictRecord> = rows.iter().flat_map(|r| &r.verdicts).collect();
-    let fields = verdict_fields();
-    let verdict_struct = StructArray::new(
-        fields.clone(),
-        vec![
-            strings(all.iter().map(|v| v.verifier.as_str())),
-            strings(all.iter().map(|v| v.version.as_str())),
-            Arc::new(BooleanArray::from_iter(
-                all.iter().map(|v| Some(v.accepted)),
-            )),
-            strings(all.iter().map(|v| v.reason.as_str())),
-            strings(all.iter().map(|v| v.detail.as_str())),
-            Arc::new(Float64Array::from_iter_values(all.iter().map(|v| v.score))),
-            Arc::new(BooleanArray::from_iter(all.iter().map(|v| Some(v.error)))),
-            Arc::new(UInt64Array::from_iter_values(
-                all.iter().map(|v| v.elapsed_us),
-            )),
-        ],
-        None,
-    );
-    let ArrowType::List(item) = schema()
-        .field_with_name("verdicts")
-        .expect("verdicts")
-        .data_type()
-        .clone()
-    else {
-        panic!("verdicts is a list");
-    };
-    let verdicts = ListArray::new(
-        item,
-        OffsetBuffer::from_lengths(rows.iter().map(|r| r.verdicts.len())),
-        Arc::new(verdict_struct),
-        None,
-    );
-    let columns: Vec<ArrayRef> = vec![
-        strings(rows.iter().map(|r| r.sample_id.as_str())),
-        strings(rows.iter().map(|r| r.problem_id.as_str())),
-        strings(rows.iter().map(|r| r.source.as_str())),
-        Arc::new(UInt64Array::from_iter_values(
-            rows.iter().map(|r| r.problem_index),
-        )),
-        Arc::new(UInt32Array::from_iter_values(
-            rows.iter().map(|r| r.sample_index),
-        )),
-        strings(rows.iter().map(|r| r.problem.as_str())),
-        strings(rows.iter().map(|r| r.structured.as_str())),
-        strings(rows.iter().map(|r| r.prompt.as_str())),
-        strings(rows.iter().map(|r| r.completion.as_str())),
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.extracted_answer.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.reference_answer.as_deref()),
-        )),
-        Arc::new(verdicts),
-        Arc::new(BooleanArray::from_iter(
-            rows.iter().map(|r| Some(r.accepted)),
-        )),
-        strings(rows.iter().map(|r| r.model_id.as_str())),
-        strings(rows.iter().map(|r| r.sampling.as_str())),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.seed))),
-        strings(rows.iter().map(|r| r.template_hash.as_str())),
-        Arc::new(UInt32Array::from_iter_values(
-            rows.iter().map(|r| r.prompt_tokens),
-        )),
-        Arc::new(UInt32Array::from_iter_values(
-            rows.iter().map(|r| r.completion_tokens),
-        )),
-        Arc::new(Float64Array::from_iter_values(
-            rows.iter().map(|r| r.latency_ms),
-        )),
-        strings(rows.iter().map(|r| r.finish_reason.as_str())),
-        Arc::new(
-            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.created_at_us))
-                .with_timezone("UTC"),
-        ),
-        strings(rows.iter().map(|r| r.smelt_version.as_str())),
-    ];
-    let batch = RecordBatch::try_new(schema(), columns).expect("batch matches the schema");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).expect("shard dir");
-    }
-    let file = std::fs::File::create(path).expect("create shard");
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(file, schema(), None).expect("parquet writer");
-    writer.write(&batch).expect("write batch");
-    writer.close().expect("close shard");
+    crate::sink::shard::write_shard(path, rows, crate::sink::ShardCompression::Zstd(3))
+        .expect("write shard");
 }
 
 fn verdict(verifier: &str, accepted: bool, reason: &str, error: bool) -> VerdictRecord {
