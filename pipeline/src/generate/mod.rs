@@ -7,6 +7,7 @@
 pub mod engine_bench;
 pub mod mistral;
 pub mod openai;
+pub mod replay;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
