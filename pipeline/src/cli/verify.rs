@@ -70,15 +70,17 @@ pub fn verify_cmd(args: VerifyArgs, registry: &Registry) -> anyhow::Result<i32> 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut batch: Vec<(usize, Result<Sample, String>)> = Vec::new();
-    let mut lines = reader.lines().enumerate();
+    let mut lines = reader.split(b'\n').enumerate();
     loop {
         batch.clear();
         for (i, line) in lines.by_ref().take(4096) {
             let line = line.with_context(|| format!("{}: line {}", args.input.display(), i + 1))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            batch.push((i, parse_row(&line, &columns).map_err(|e| format!("line {}: {e}", i + 1))));
+            let row = match std::str::from_utf8(&line) {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => parse_row(text, &columns),
+                Err(e) => Err(format!("not UTF-8: {e}")),
+            };
+            batch.push((i, row.map_err(|e| format!("line {}: {e}", i + 1))));
         }
         if batch.is_empty() {
             break;
