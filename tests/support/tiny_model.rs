@@ -19,7 +19,8 @@
 //! into a large constant feature, and the EOS rows of `lm_head` read only that channel. So
 //! `Spec::eos_bias` sets the EOS logit directly: `-30` never stops (every completion runs to
 //! `max_tokens`, which makes benchmarks comparable), `+30` stops at the first token, `0` lets
-//! EOS come up by chance (~0.4% a token).
+//! EOS come up by chance (~0.4% a token). The same channel keeps tokens that are not valid
+//! UTF-8 on their own from ever being generated, so completions are valid UTF-8.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -101,14 +102,14 @@ pub fn write(dir: &Path, arch: Arch) -> io::Result<()> {
 
 /// Writes the tiny model described by `spec` into `dir` (created if missing).
 pub fn write_spec(dir: &Path, spec: &Spec) -> io::Result<Written> {
-    if spec.hidden % spec.heads != 0 || spec.heads % spec.kv_heads != 0 {
+    if !spec.hidden.is_multiple_of(spec.heads) || !spec.heads.is_multiple_of(spec.kv_heads) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "hidden must divide by heads and heads by kv_heads",
         ));
     }
     std::fs::create_dir_all(dir)?;
-    let mut rng = SplitMix64(spec.seed ^ 0x5EED_0F_7E57);
+    let mut rng = SplitMix64(spec.seed ^ 0x5EED_F00D);
 
     // ---- tokenizer: byte-level BPE trained on arithmetic text ----
     let corpus: Vec<String> = (0..4000).map(|_| arithmetic_line(&mut rng)).collect();
@@ -257,12 +258,21 @@ pub fn write_spec(dir: &Path, spec: &Spec) -> io::Result<Written> {
     tensors.push(("model.norm.weight".into(), vec![h], vec![1.0; h]));
     // lm_head: ordinary tokens ignore the constant channel; EOS rows read only it. After the
     // final RMSNorm that channel is about sqrt(hidden), so the EOS logit is about `eos_bias`.
+    // Tokens that are not valid UTF-8 on their own (lone bytes of the byte-level alphabet)
+    // read it with a large negative weight: they stay encodable but are never generated, so
+    // completions are always valid UTF-8.
+    let scale = (h as f32).sqrt();
     let mut lm_head = normal(&mut rng, vocab_size * h, 0.02);
     for (token, row) in lm_head.chunks_mut(h).enumerate() {
-        let is_eos = u32::try_from(token).is_ok_and(|t| eos_ids.contains(&t));
-        if is_eos {
+        let id = u32::try_from(token).map_err(other)?;
+        if eos_ids.contains(&id) {
             row.fill(0.0);
-            row[0] = spec.eos_bias / (h as f32).sqrt();
+            row[0] = spec.eos_bias / scale;
+        } else if !tokenizer
+            .decode(&[id], false)
+            .is_ok_and(|text| !text.contains('\u{FFFD}'))
+        {
+            row[0] = -30.0 / scale;
         } else {
             row[0] = 0.0;
         }

@@ -229,12 +229,9 @@ async fn one_request(
 }
 
 #[cfg(test)]
-#[path = "../../../tests/support/tiny_model.rs"]
-mod tiny_model;
-
-#[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generate::mistral::tiny_model;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn engine_alone_counts_every_token() {

@@ -418,11 +418,11 @@ fn hub_source(id: &str) -> Option<ModelSource> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     }
     let parts: Vec<&str> = id.split('/').collect();
-    match parts.as_slice() {
-        &[org, name] if valid(org) && valid(name) && !is_gguf(Path::new(name)) => {
+    match *parts.as_slice() {
+        [org, name] if valid(org) && valid(name) && !is_gguf(Path::new(name)) => {
             Some(ModelSource::Hub(id.to_owned()))
         }
-        &[org, name, file]
+        [org, name, file]
             if valid(org) && valid(name) && valid(file) && is_gguf(Path::new(file)) =>
         {
             Some(ModelSource::HubGguf {
@@ -537,7 +537,7 @@ fn load_error(id: &str, source: &ModelSource, e: &str) -> GenError {
 
 #[cfg(test)]
 #[path = "../../../tests/support/tiny_model.rs"]
-mod tiny_model;
+pub(crate) mod tiny_model;
 
 #[cfg(test)]
 #[path = "../../../tests/support/tiny_gguf.rs"]
