@@ -33,6 +33,10 @@ pub trait ProblemSource: Send + Sync {
     fn name(&self) -> &str;
     /// How many problems it has; `None` for an unbounded generator.
     fn len(&self) -> Option<u64>;
+    /// Whether it has no problems at all (an empty dataset).
+    fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
     /// The problem at `index` (deterministic).
     fn problem(&self, index: u64) -> Result<Problem, SourceError>;
 }

@@ -76,6 +76,12 @@ impl Dataset {
             SourceKind::Parquet => parquet::read(&path, &columns.names(), &mut push)?,
             _ => jsonl::read(&path, &mut push)?,
         }
+        if rows.is_empty() {
+            return Err(SourceError::File {
+                path,
+                message: "has no rows".into(),
+            });
+        }
         let mut seen: HashMap<&str, Place> = HashMap::new();
         for (place, p) in &rows {
             if let Some(first) = seen.insert(p.id.as_str(), *place) {
@@ -129,11 +135,12 @@ pub fn for_each_row(
     mut each: impl FnMut(u64, &dyn Fn(&str) -> Option<Cell>) -> Result<(), String>,
 ) -> Result<(), SourceError> {
     let mut index = 0u64;
-    let mut push = |place: Place, cells: &dyn Fn(&str) -> Option<Cell>| -> Result<(), SourceError> {
-        each(index, cells).map_err(|m| place.error(path, m))?;
-        index += 1;
-        Ok(())
-    };
+    let mut push =
+        |place: Place, cells: &dyn Fn(&str) -> Option<Cell>| -> Result<(), SourceError> {
+            each(index, cells).map_err(|m| place.error(path, m))?;
+            index += 1;
+            Ok(())
+        };
     if path.extension().is_some_and(|e| e == "parquet") {
         parquet::read(path, columns, &mut push)
     } else {

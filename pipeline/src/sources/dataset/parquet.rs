@@ -144,6 +144,6 @@ fn strings(array: &ArrayRef) -> Result<Vec<Option<String>>, String> {
     }
 }
 
-fn owned<'a>(it: &mut dyn Iterator<Item = Option<&'a str>>) -> Vec<Option<String>> {
+fn owned(it: &mut dyn Iterator<Item = Option<&str>>) -> Vec<Option<String>> {
     it.map(|s| s.map(str::to_owned)).collect()
 }

@@ -162,6 +162,7 @@ fn bad_jsonl_names_file_line_and_field() {
             "line 1: expected a JSON object",
         ),
         ("dup.jsonl", Some(format!("{ok}\n{ok}\n")), ""),
+        ("blank.jsonl", Some("\n\n".to_owned()), "has no rows"),
         (
             "empty.jsonl",
             Some("{\"question\": \"q\", \"answer\": \"  \"}\n".to_owned()),

@@ -6,6 +6,7 @@ mod check_expr;
 mod dataset;
 mod generators;
 mod smt;
+mod verifiers;
 
 use crate::problem::Problem;
 use crate::sources::{generate_fn, Generator, ProblemSource, SourceKind};
