@@ -144,7 +144,7 @@ fn kill_9_at_random_points_then_resume_is_exactly_once() {
         };
         // Whatever happened, what is committed must be readable and listed exactly.
         if p.out().join("manifest.json").exists() {
-            assert_manifest_matches(&p.out());
+            assert_manifest(&p.out(), false);
             contents(&p.out());
         }
         if let Some(s) = status {
@@ -162,8 +162,13 @@ fn kill_9_at_random_points_then_resume_is_exactly_once() {
 #[test]
 fn sigterm_commits_everything_verified() {
     let p = project("");
-    let child = run_cmd(&p, Some("slow_shard_ms=40")).stderr(Stdio::piped()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Twice the default problems, a slow sink: generation is still going at the signal.
+    let child = run_cmd(&p, Some("slow_shard_ms=100"))
+        .args(["--max-problems", "800"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(4), "interrupted exit code; stderr:\n{}", stderr(&out));
@@ -171,11 +176,13 @@ fn sigterm_commits_everything_verified() {
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p.out().join("report.json")).unwrap()).unwrap();
     let verified = report["this_run"]["samples"].as_u64().unwrap();
     let committed = contents(&p.out()).len() as u64;
-    assert!(verified > 0 && verified < PROBLEMS * 2, "stopped midway: {verified}");
+    assert!(verified > 0 && verified < 1600, "stopped midway: {verified}");
     assert_eq!(committed, verified, "everything verified before the signal is committed");
     // Resume finishes the rest, exactly once.
-    run_ok(&mut run_cmd(&p, None));
-    assert_eq!(contents(&p.out()).len() as u64, PROBLEMS * 2);
+    let mut resume = run_cmd(&p, None);
+    resume.args(["--max-problems", "800"]);
+    run_ok(&mut resume);
+    assert_eq!(contents(&p.out()).len() as u64, 1600);
 }
 
 #[test]
@@ -255,8 +262,8 @@ fn target_and_duration_budgets_stop_cleanly() {
     assert!(accepted >= 50, "{accepted}");
 
     let p = project("");
-    let mut cmd = run_cmd(&p, Some("slow_shard_ms=200"));
-    cmd.args(["--max-duration", "1s", "--grace", "1s"]);
+    let mut cmd = run_cmd(&p, Some("slow_shard_ms=100"));
+    cmd.args(["--max-duration", "1s", "--grace", "1s", "--max-problems", "800"]);
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("max duration"), "{}", stderr(&out));

@@ -131,7 +131,7 @@ fn check_sources(config: &PipelineConfig, err: &mut impl FnMut(String)) {
             err(format!("{at}: {m}"));
         }
         let dataset = matches!(s.kind, SourceKind::Jsonl | SourceKind::Parquet);
-        let bounded = dataset || s.max_problems.is_some() || s.target_accepted.is_some();
+        let bounded = dataset || s.size.is_some() || s.max_problems.is_some() || s.target_accepted.is_some();
         if !bounded && config.limits.max_problems.is_none() && config.limits.target_accepted.is_none() && config.limits.max_duration.is_none() {
             err(format!(
                 "{at}: a generator never runs out; set limits.max_problems (or a source max_problems, a target, or max_duration)"
