@@ -115,8 +115,18 @@ impl Progress {
         mode: ProgressMode,
         interval: Duration,
     ) -> ProgressHandle {
+        Self::start_drawing_to(stats, total, mode, interval, ProgressDrawTarget::stderr())
+    }
+
+    fn start_drawing_to(
+        stats: Arc<Stats>,
+        total: Option<u64>,
+        mode: ProgressMode,
+        interval: Duration,
+        target: ProgressDrawTarget,
+    ) -> ProgressHandle {
         let bar = match mode {
-            ProgressMode::Bar => Some(new_bar(total)),
+            ProgressMode::Bar => Some(new_bar(total, target)),
             ProgressMode::Log | ProgressMode::Off => None,
         };
         if let Some(bar) = &bar {
@@ -202,7 +212,7 @@ impl Drop for ProgressHandle {
     }
 }
 
-fn new_bar(total: Option<u64>) -> ProgressBar {
+fn new_bar(total: Option<u64>, target: ProgressDrawTarget) -> ProgressBar {
     let template = match total {
         Some(_) => {
             "{spinner:.green} {elapsed_precise} [{bar:28.cyan/blue}] {pos}/{len} problems · {msg}"
@@ -212,7 +222,7 @@ fn new_bar(total: Option<u64>) -> ProgressBar {
     let style = ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
-    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(total, target);
     bar.set_style(style);
     bar
 }
@@ -486,19 +496,38 @@ mod tests {
     }
 
     #[test]
-    fn bar_mode_starts_and_finishes_without_a_terminal() {
+    fn bar_follows_the_stats_and_finishes() {
         let stats = stats_with(1, 1, 0);
-        let handle = Progress::start(
+        let handle = Progress::start_drawing_to(
             Arc::clone(&stats),
-            None,
+            Some(10),
             ProgressMode::Bar,
             Duration::from_secs(1),
+            ProgressDrawTarget::hidden(),
         );
+        let bar = handle.bar.clone().expect("a bar");
+        assert!(ACTIVE_BAR.read().expect("lock").is_some());
         // Events written meanwhile go through the bar-aware writer.
         let mut w = ProgressAwareStderr.make_writer_for_test();
         let _ = w.write_all(b"");
-        std::thread::sleep(Duration::from_millis(300));
+        drop(w);
+        stats.record_problem_done("s");
+        stats.record_sample("s", &[], false, 1, 1);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while bar.position() != 2 {
+            assert!(
+                Instant::now() < deadline,
+                "the ticker did not update the bar"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         handle.finish();
+        assert!(bar.is_finished());
+        assert!(
+            bar.message().starts_with("✓ 1 ✗ 1 (50.0%)"),
+            "{}",
+            bar.message()
+        );
         assert!(ACTIVE_BAR.read().expect("lock").is_none());
         Progress::start(stats, Some(1), ProgressMode::Off, Duration::from_secs(1)).finish();
     }

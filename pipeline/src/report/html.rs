@@ -206,10 +206,10 @@ pub(super) fn render(r: &RunReport) -> String {
     }
     h.push_str("</section>\n");
 
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<footer>smelt {} · all numbers are also in <code>report.json</code> · \
-         inspect the data with <code>smelt inspect {}</code></footer>\n",
+         inspect the data with <code>smelt inspect {}</code></footer>",
         esc(&r.smelt_version),
         esc(&r.output_dir.display().to_string()),
     );
@@ -377,7 +377,7 @@ fn bucket_label(hist: &Histogram, i: usize) -> String {
 
 /// `16384` → `16k`, `512` → `512`.
 fn compact(n: u64) -> String {
-    if n >= 1024 && n % 1024 == 0 {
+    if n >= 1024 && n.is_multiple_of(1024) {
         format!("{}k", n / 1024)
     } else {
         n.to_string()
