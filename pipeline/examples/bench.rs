@@ -10,7 +10,6 @@
 //! Sizes scale with `BENCH_SCALE` (default 1.0).
 
 #[path = "../../tests/support/tiny_model.rs"]
-#[allow(dead_code)]
 mod tiny_model;
 
 use smelt::generate::engine_bench::{self, EngineBench};
@@ -24,17 +23,30 @@ use std::time::{Duration, Instant};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Res<()> {
-    let scale: f64 = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let scale: f64 = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
     let n = |x: f64| ((x * scale) as u64).max(1);
     let bin = smelt_bin()?;
     let tmp = tempfile::tempdir()?;
     let prompts_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
-    println!("smelt bench — {} cores, BENCH_SCALE={scale}\n", std::thread::available_parallelism()?.get());
+    println!(
+        "smelt bench — {} cores, BENCH_SCALE={scale}\n",
+        std::thread::available_parallelism()?.get()
+    );
 
     engine_vs_smelt(&bin, tmp.path(), &prompts_dir, n(64.0) as usize)?;
     let samples = n(200_000.0);
     let on = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "on", &[])?;
-    let off = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "off", &["--no-journal"])?;
+    let off = replay_run(
+        &bin,
+        tmp.path(),
+        &prompts_dir,
+        samples / 2,
+        "off",
+        &["--no-journal"],
+    )?;
     println!("replay → answer → parquet ({samples} samples):");
     println!("  journal on : {on:>10.0} samples/s   (target ≥ 50,000)");
     println!("  journal off: {off:>10.0} samples/s");
@@ -82,6 +94,8 @@ type = "answer"
     )
 }
 
+// The bench runs the real binary; the sandbox rule (clippy.toml) is for generated code.
+#[allow(clippy::disallowed_methods)]
 fn run_smelt(bin: &Path, dir: &Path, args: &[&str]) -> Res<serde_json::Value> {
     let out = Command::new(bin)
         .arg("run")
@@ -123,7 +137,9 @@ fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) 
         .map(|i| template.render(&source.problem(i)?).map_err(|e| e.into()))
         .collect::<Res<Vec<String>>>()?;
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let mut engine = Vec::new();
     let mut through = Vec::new();
     for _round in 0..2 {
@@ -135,7 +151,11 @@ fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) 
         engine.push(report.tokens_per_s());
         let _ = std::fs::remove_dir_all(dir.join("out"));
         let r = run_smelt(bin, &dir, &[])?;
-        through.push(r["rates"]["completion_tokens_per_s"].as_f64().unwrap_or(0.0));
+        through.push(
+            r["rates"]["completion_tokens_per_s"]
+                .as_f64()
+                .unwrap_or(0.0),
+        );
     }
     let e = engine.iter().sum::<f64>() / engine.len() as f64;
     let s = through.iter().sum::<f64>() / through.len() as f64;
@@ -148,9 +168,15 @@ fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) 
 
 fn write_replay(dir: &Path, prompts_dir: &Path, problems: u64, samples: u32) -> Res<()> {
     std::fs::create_dir_all(dir)?;
-    let model = format!("kind = \"replay\"\npath = \"{}\"", dir.join("replay.jsonl").display());
+    let model = format!(
+        "kind = \"replay\"\npath = \"{}\"",
+        dir.join("replay.jsonl").display()
+    );
     let extra = format!("[sampling]\nsamples_per_problem = {samples}\n\n[output]\nrows_per_shard = 10000\nmax_shard_age = \"1h\"\n");
-    std::fs::write(dir.join("pipeline.toml"), config(dir, prompts_dir, &model, problems, &extra))?;
+    std::fs::write(
+        dir.join("pipeline.toml"),
+        config(dir, prompts_dir, &model, problems, &extra),
+    )?;
     let cfg = smelt::config::load(&dir.join("pipeline.toml"), &[])?;
     let source = smelt::sources::build(&cfg.sources[0], &cfg.base_dir, cfg.run.seed)?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("replay.jsonl"))?);
@@ -159,14 +185,29 @@ fn write_replay(dir: &Path, prompts_dir: &Path, problems: u64, samples: u32) -> 
         let p = source.problem(i)?;
         let r = p.reference.unwrap_or_default();
         for k in 0..samples {
-            let text = if k % 2 == 0 { format!("The total is \\boxed{{{r}}}") } else { "The total is \\boxed{-1}".into() };
-            writeln!(out, "{}", serde_json::json!({"problem_id": p.id, "completion": text}))?;
+            let text = if k % 2 == 0 {
+                format!("The total is \\boxed{{{r}}}")
+            } else {
+                "The total is \\boxed{-1}".into()
+            };
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"problem_id": p.id, "completion": text})
+            )?;
         }
     }
     Ok(())
 }
 
-fn replay_run(bin: &Path, tmp: &Path, prompts_dir: &Path, problems: u64, name: &str, args: &[&str]) -> Res<f64> {
+fn replay_run(
+    bin: &Path,
+    tmp: &Path,
+    prompts_dir: &Path,
+    problems: u64,
+    name: &str,
+    args: &[&str],
+) -> Res<f64> {
     let dir = tmp.join(format!("replay-{name}"));
     write_replay(&dir, prompts_dir, problems, 2)?;
     let report = run_smelt(bin, &dir, args)?;
@@ -225,21 +266,35 @@ fn verifier_checks() -> Res<()> {
     println!("verifier checks/s ({threads} threads):");
     let answer = checks_per_s(&verifier("answer")?, &gsm, threads);
     let steps = checks_per_s(&verifier("steps")?, &gsm, threads);
-    println!("  answer       (GSM8K references, {} rows): {answer:>10.0}", gsm.len());
+    println!(
+        "  answer       (GSM8K references, {} rows): {answer:>10.0}",
+        gsm.len()
+    );
     println!("  steps        (GSM8K references)         : {steps:>10.0}");
     let combined = 1.0 / (1.0 / answer + 1.0 / steps);
     println!("  answer+steps (both on each sample)      : {combined:>10.0}   (target ≥ 20,000)");
-    let pairs = [("2(x+1)", "2x+2"), ("1/2^99", "1/2^98"), ("3/4", "0.75"), ("x^2-1", "(x-1)(x+1)")];
+    let pairs = [
+        ("2(x+1)", "2x+2"),
+        ("1/2^99", "1/2^98"),
+        ("3/4", "0.75"),
+        ("x^2-1", "(x-1)(x+1)"),
+    ];
     let eq: Vec<Sample> = pairs
         .iter()
-        .map(|(a, b)| Sample { completion: format!("\\boxed{{{a}}}"), reference: Some((*b).into()), ..Sample::default() })
+        .map(|(a, b)| Sample {
+            completion: format!("\\boxed{{{a}}}"),
+            reference: Some((*b).into()),
+            ..Sample::default()
+        })
         .collect();
     let equivalence = checks_per_s(&verifier("equivalence")?, &eq, threads);
     println!("  equivalence  (Z3, mixed pairs)          : {equivalence:>10.0}");
     let py: Vec<Sample> = (0..32)
         .map(|i| Sample {
             completion: format!("```python\ndef f(x):\n    return x + {i}\n```"),
-            tests: Some(TestSpec::Asserts { asserts: vec![format!("assert f(1) == {}", i + 1)] }),
+            tests: Some(TestSpec::Asserts {
+                asserts: vec![format!("assert f(1) == {}", i + 1)],
+            }),
             entry_point: Some("f".into()),
             ..Sample::default()
         })
@@ -251,17 +306,26 @@ fn verifier_checks() -> Res<()> {
 
 fn rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn committed_rows(out: &Path) -> u64 {
     std::fs::read_to_string(out.join("manifest.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .map(|m| m["accepted_rows"].as_u64().unwrap_or(0) + m["rejected_rows"].as_u64().unwrap_or(0))
+        .map(|m| {
+            m["accepted_rows"].as_u64().unwrap_or(0) + m["rejected_rows"].as_u64().unwrap_or(0)
+        })
         .unwrap_or(0)
 }
 
+#[allow(clippy::disallowed_methods)]
 fn memory_flat(bin: &Path, tmp: &Path, prompts_dir: &Path, problems: u64) -> Res<()> {
     let dir = tmp.join("memory");
     write_replay(&dir, prompts_dir, problems, 2)?;
@@ -296,7 +360,9 @@ fn memory_flat(bin: &Path, tmp: &Path, prompts_dir: &Path, problems: u64) -> Res
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    println!("memory over a {total}-sample replay run (peak RSS so far, replay index loaded up front):");
+    println!(
+        "memory over a {total}-sample replay run (peak RSS so far, replay index loaded up front):"
+    );
     for (m, kb) in marks.iter().zip(&seen) {
         match kb {
             Some(kb) => println!("  at {m:>9} samples: {:>8.1} MiB", *kb as f64 / 1024.0),

@@ -57,8 +57,14 @@ fn project(extra_limits: &str) -> Project {
         for i in 0..PROBLEMS {
             let p = source.problem(i).unwrap();
             let r = p.reference.unwrap();
-            lines.push(serde_json::json!({"problem_id": p.id, "completion": format!("so \\boxed{{{r}}}")}).to_string());
-            lines.push(serde_json::json!({"problem_id": p.id, "completion": "so \\boxed{123456789}"}).to_string());
+            lines.push(
+                serde_json::json!({"problem_id": p.id, "completion": format!("so \\boxed{{{r}}}")})
+                    .to_string(),
+            );
+            lines.push(
+                serde_json::json!({"problem_id": p.id, "completion": "so \\boxed{123456789}"})
+                    .to_string(),
+            );
         }
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
@@ -67,7 +73,8 @@ fn project(extra_limits: &str) -> Project {
 
 fn run_cmd(project: &Project, fault: Option<&str>) -> Command {
     let mut cmd = smelt();
-    cmd.current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]);
+    cmd.current_dir(project.dir.path())
+        .args(["run", "pipeline.toml", "--quiet"]);
     if let Some(f) = fault {
         cmd.env("SMELT_FAULT", f);
     }
@@ -84,9 +91,19 @@ fn contents(out: &Path) -> BTreeMap<String, (String, bool, String)> {
         }
         let ids = strings(&df, "sample_id");
         let completions = strings(&df, "completion");
-        let accepted: Vec<bool> = df.column("accepted").unwrap().bool().unwrap().into_iter().map(|b| b.unwrap()).collect();
+        let accepted: Vec<bool> = df
+            .column("accepted")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .into_iter()
+            .map(|b| b.unwrap())
+            .collect();
         for i in 0..ids.len() {
-            let dup = all.insert(ids[i].clone(), (completions[i].clone(), accepted[i], split.to_owned()));
+            let dup = all.insert(
+                ids[i].clone(),
+                (completions[i].clone(), accepted[i], split.to_owned()),
+            );
             assert!(dup.is_none(), "sample {} written twice", ids[i]);
         }
     }
@@ -105,7 +122,10 @@ fn reference_run() -> BTreeMap<String, (String, bool, String)> {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below
     }
 }
@@ -127,7 +147,11 @@ fn kill_9_at_random_points_then_resume_is_exactly_once() {
         } else {
             "slow_shard_ms=15".to_string()
         };
-        let mut child = run_cmd(&p, Some(&fault)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = run_cmd(&p, Some(&fault))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let delay = Duration::from_millis(rng.next(400));
         let start = Instant::now();
         let status = loop {
@@ -155,7 +179,10 @@ fn kill_9_at_random_points_then_resume_is_exactly_once() {
     }
     let got = contents(&p.out());
     assert_eq!(got.len(), expected.len());
-    assert_eq!(got, expected, "resumed output differs from an uninterrupted run");
+    assert_eq!(
+        got, expected,
+        "resumed output differs from an uninterrupted run"
+    );
     eprintln!("{kills} kills over {attempts} attempts");
 }
 
@@ -169,15 +196,32 @@ fn sigterm_commits_everything_verified() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "interrupted exit code; stderr:\n{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "interrupted exit code; stderr:\n{}",
+        stderr(&out)
+    );
     assert_manifest_matches(&p.out());
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p.out().join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.out().join("report.json")).unwrap())
+            .unwrap();
     let verified = report["this_run"]["samples"].as_u64().unwrap();
     let committed = contents(&p.out()).len() as u64;
-    assert!(verified > 0 && verified < 1600, "stopped midway: {verified}");
-    assert_eq!(committed, verified, "everything verified before the signal is committed");
+    assert!(
+        verified > 0 && verified < 1600,
+        "stopped midway: {verified}"
+    );
+    assert_eq!(
+        committed, verified,
+        "everything verified before the signal is committed"
+    );
     // Resume finishes the rest, exactly once.
     let mut resume = run_cmd(&p, None);
     resume.args(["--max-problems", "800"]);
@@ -188,18 +232,31 @@ fn sigterm_commits_everything_verified() {
 #[test]
 fn second_run_on_a_locked_dir_fails_fast_and_stale_lock_is_taken_over() {
     let p = project("");
-    let mut first = run_cmd(&p, Some("slow_shard_ms=100")).stderr(Stdio::null()).spawn().unwrap();
+    let mut first = run_cmd(&p, Some("slow_shard_ms=100"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let lock = p.out().join(".lock");
     let start = Instant::now();
-    while std::fs::read_to_string(&lock).map(|s| s.trim() != first.id().to_string()).unwrap_or(true) {
-        assert!(start.elapsed() < Duration::from_secs(20), "first run never took the lock");
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.trim() != first.id().to_string())
+        .unwrap_or(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "first run never took the lock"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let t = Instant::now();
     let second = run_cmd(&p, None).output().unwrap();
     assert!(!second.status.success());
     assert!(t.elapsed() < Duration::from_secs(5), "fails fast");
-    assert!(stderr(&second).contains(&format!("pid {}", first.id())), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("pid {}", first.id())),
+        "{}",
+        stderr(&second)
+    );
     first.kill().unwrap();
     first.wait().unwrap();
     // The killed run's lock file remains with its pid: a stale lock, taken over.
@@ -214,7 +271,11 @@ fn disk_full_fails_clearly_and_loses_nothing_committed() {
     let p = project("");
     let out = run_cmd(&p, Some("fail_shard_write=4")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("No space left on device"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("No space left on device"),
+        "{}",
+        stderr(&out)
+    );
     assert_manifest_matches(&p.out());
     let partial = contents(&p.out());
     assert!(!partial.is_empty(), "the first shards were committed");
@@ -240,7 +301,13 @@ fn changed_identity_is_refused_unless_forced() {
     let p = project("");
     run_ok(&mut run_cmd(&p, None));
     let cfg = std::fs::read_to_string(p.path("pipeline.toml")).unwrap();
-    p.write("pipeline.toml", &cfg.replace("samples_per_problem = 2", "samples_per_problem = 2\ntemperature = 0.1"));
+    p.write(
+        "pipeline.toml",
+        &cfg.replace(
+            "samples_per_problem = 2",
+            "samples_per_problem = 2\ntemperature = 0.1",
+        ),
+    );
     let out = run_cmd(&p, None).output().unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--force-new"), "{}", stderr(&out));
@@ -257,13 +324,24 @@ fn target_and_duration_budgets_stop_cleanly() {
     let mut cmd = run_cmd(&p, None);
     cmd.args(["--target-accepted", "50"]);
     let out = run_ok(&mut cmd);
-    assert!(stderr(&out).contains("target of 50 accepted"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("target of 50 accepted"),
+        "{}",
+        stderr(&out)
+    );
     let accepted = read_split(&p.out(), "accepted").height();
     assert!(accepted >= 50, "{accepted}");
 
     let p = project("");
     let mut cmd = run_cmd(&p, Some("slow_shard_ms=100"));
-    cmd.args(["--max-duration", "1s", "--grace", "1s", "--max-problems", "800"]);
+    cmd.args([
+        "--max-duration",
+        "1s",
+        "--grace",
+        "1s",
+        "--max-problems",
+        "800",
+    ]);
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("max duration"), "{}", stderr(&out));

@@ -4,6 +4,8 @@ use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// The tests run the real binary; the sandbox rule (clippy.toml) is for generated code.
+#[allow(clippy::disallowed_methods)]
 pub fn smelt() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_smelt"));
     cmd.env_remove("SMELT_FAULT").env("SMELT_LOG", "warn");
@@ -90,9 +92,17 @@ pub fn read_split(out: &Path, split: &str) -> DataFrame {
             .map(|f| f.name().clone())
             .filter(|n| n != "created_at")
             .collect();
-        let df = ParquetReader::new(file).with_columns(Some(columns)).finish().unwrap();
+        let df = ParquetReader::new(file)
+            .with_columns(Some(columns))
+            .finish()
+            .unwrap();
         assert_created_at(&path, df.height());
-        assert_eq!(df.height() as u64, shard["rows"].as_u64().unwrap(), "{}", path.display());
+        assert_eq!(
+            df.height() as u64,
+            shard["rows"].as_u64().unwrap(),
+            "{}",
+            path.display()
+        );
         frames.push(df);
     }
     if frames.is_empty() {
@@ -130,9 +140,17 @@ pub fn assert_manifest(out: &Path, strict: bool) {
     for shard in manifest["shards"].as_array().unwrap() {
         let rel = shard["path"].as_str().unwrap();
         let bytes = std::fs::read(out.join(rel)).unwrap();
-        assert_eq!(bytes.len() as u64, shard["bytes"].as_u64().unwrap(), "{rel}");
+        assert_eq!(
+            bytes.len() as u64,
+            shard["bytes"].as_u64().unwrap(),
+            "{rel}"
+        );
         use sha2::Digest;
-        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), shard["sha256"].as_str().unwrap(), "{rel}");
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            shard["sha256"].as_str().unwrap(),
+            "{rel}"
+        );
         listed.insert(rel.to_owned());
     }
     for split in ["accepted", "rejected"] {
@@ -162,8 +180,14 @@ fn assert_created_at(path: &Path, rows: usize) {
         let ts = col.as_primitive::<TimestampMicrosecondType>();
         assert_eq!(ts.null_count(), 0);
         // After 2020-01-01 and not in the future.
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
-        assert!(ts.values().iter().all(|&t| t > 1_577_836_800_000_000 && t <= now));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        assert!(ts
+            .values()
+            .iter()
+            .all(|&t| t > 1_577_836_800_000_000 && t <= now));
         n += batch.num_rows();
     }
     assert_eq!(n, rows);

@@ -47,22 +47,43 @@ rows_per_shard = 5
             model.display()
         ),
     );
-    let out = run_ok(smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]));
+    let out =
+        run_ok(
+            smelt()
+                .current_dir(project.dir.path())
+                .args(["run", "pipeline.toml", "--quiet"]),
+        );
     assert!(stderr(&out).contains("finished"), "{}", stderr(&out));
     let accepted = read_split(&project.out(), "accepted");
     let rejected = read_split(&project.out(), "rejected");
-    assert_eq!(accepted.height() + rejected.height(), 12, "6 problems x 2 samples");
+    assert_eq!(
+        accepted.height() + rejected.height(),
+        12,
+        "6 problems x 2 samples"
+    );
     // Random weights: every sample has verdicts; rejected ones have a reason.
     let verdicts = rejected.column("verdicts").unwrap().list().unwrap().clone();
     for v in verdicts.into_iter() {
         let v = v.unwrap();
-        assert!(v.len() >= 1);
+        assert!(!v.is_empty());
         let s = v.struct_().unwrap().clone();
         let reasons = s.field_by_name("reason").unwrap();
-        assert!(reasons.str().unwrap().into_iter().any(|r| r.is_some_and(|r| !r.is_empty())));
+        assert!(reasons
+            .str()
+            .unwrap()
+            .into_iter()
+            .any(|r| r.is_some_and(|r| !r.is_empty())));
     }
-    let tokens = rejected.column("completion_tokens").unwrap().u32().unwrap().clone();
-    assert!(tokens.into_iter().all(|t| t == Some(12)), "max_tokens respected and counted per sample");
+    let tokens = rejected
+        .column("completion_tokens")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .clone();
+    assert!(
+        tokens.into_iter().all(|t| t == Some(12)),
+        "max_tokens respected and counted per sample"
+    );
     let models = strings(&rejected, "model_id");
     assert!(models.iter().all(|m| m == &model.display().to_string()));
     assert_manifest_matches(&project.out());

@@ -4,6 +4,6 @@ mod batch;
 mod common;
 mod engine;
 mod spine;
-mod verify;
 #[path = "../support/tiny_model.rs"]
 mod tiny_model;
+mod verify;

@@ -64,7 +64,9 @@ fn write_replay(project: &Project, config_text: &str, n: u64) -> BTreeSet<String
                     format!("Working it out step by step gives the value.\n\\boxed{{{reference}}}")
                 }
             };
-            lines.push(serde_json::json!({"problem_id": p.id, "completion": completion}).to_string());
+            lines.push(
+                serde_json::json!({"problem_id": p.id, "completion": completion}).to_string(),
+            );
         }
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
@@ -76,12 +78,21 @@ fn replay_accepts_exactly_the_right_completions() {
     let project = Project::new();
     let text = replay_config("replay.jsonl", "");
     let good = write_replay(&project, &text, 40);
-    let out = run_ok(smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]));
+    let out =
+        run_ok(
+            smelt()
+                .current_dir(project.dir.path())
+                .args(["run", "pipeline.toml", "--quiet"]),
+        );
     assert!(stderr(&out).contains("finished"), "{}", stderr(&out));
 
     let accepted = read_split(&project.out(), "accepted");
     let rejected = read_split(&project.out(), "rejected");
-    assert_eq!(accepted.height() + rejected.height(), 24, "one sample per scheduled problem");
+    assert_eq!(
+        accepted.height() + rejected.height(),
+        24,
+        "one sample per scheduled problem"
+    );
     let accepted_ids: BTreeSet<String> = strings(&accepted, "problem_id").into_iter().collect();
     let scheduled: BTreeSet<String> = strings(&accepted, "problem_id")
         .into_iter()
@@ -103,7 +114,12 @@ fn replay_accepts_exactly_the_right_completions() {
             let s = v.struct_().unwrap().clone();
             let reason = s.field_by_name("reason").unwrap();
             let accepted = s.field_by_name("accepted").unwrap();
-            let i = accepted.bool().unwrap().into_iter().position(|a| a == Some(false)).expect("a reject");
+            let i = accepted
+                .bool()
+                .unwrap()
+                .into_iter()
+                .position(|a| a == Some(false))
+                .expect("a reject");
             reason.str().unwrap().get(i).unwrap().to_owned()
         })
         .collect();
@@ -111,7 +127,11 @@ fn replay_accepts_exactly_the_right_completions() {
     assert!(reasons.contains("false_step"), "{reasons:?}");
 
     // Declared schema, not inferred.
-    let names: Vec<String> = accepted.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = accepted
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let declared: Vec<String> = smelt::sink::schema::schema()
         .fields()
         .iter()
@@ -137,7 +157,10 @@ fn gsm8k_reference_solutions_are_accepted() {
         Some(p) => (p, 7000),
         None => {
             eprintln!("../shared/data/gsm8k absent: using the in-repo fixture");
-            (repo_root().join("pipeline/tests/fixtures/gsm8k_mini.jsonl"), 10)
+            (
+                repo_root().join("pipeline/tests/fixtures/gsm8k_mini.jsonl"),
+                10,
+            )
         }
     };
     let project = Project::new();
@@ -174,13 +197,20 @@ keep_rejected = true
 "#
         ),
     );
-    run_ok(smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]));
+    run_ok(
+        smelt()
+            .current_dir(project.dir.path())
+            .args(["run", "pipeline.toml", "--quiet"]),
+    );
     let accepted = read_split(&project.out(), "accepted").height();
     let rejected = read_split(&project.out(), "rejected").height();
     let total = accepted + rejected;
     assert!(total >= min_rows, "{total} rows");
     let rate = accepted as f64 / total as f64;
-    eprintln!("gsm8k replay: {accepted}/{total} accepted ({:.3}%)", rate * 100.0);
+    eprintln!(
+        "gsm8k replay: {accepted}/{total} accepted ({:.3}%)",
+        rate * 100.0
+    );
     assert!(rate >= 0.995, "acceptance {rate}");
 }
 
@@ -192,9 +222,16 @@ fn validate_checks_without_a_model() {
         "kind = \"mistralrs\"\nid = \"/nonexistent/model\"",
     );
     project.write("pipeline.toml", &text);
-    let out = run_ok(smelt().current_dir(project.dir.path()).args(["validate", "pipeline.toml"]));
+    let out = run_ok(
+        smelt()
+            .current_dir(project.dir.path())
+            .args(["validate", "pipeline.toml"]),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("ok: 2 source(s), 2 verifier(s)"), "{stdout}");
+    assert!(
+        stdout.contains("ok: 2 source(s), 2 verifier(s)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -202,7 +239,14 @@ fn render_prints_the_exact_prompt() {
     let project = Project::new();
     let text = replay_config("replay.jsonl", "");
     project.write("pipeline.toml", &text);
-    let out = run_ok(smelt().current_dir(project.dir.path()).args(["render", "pipeline.toml", "--index", "3", "--source", "lin"]));
+    let out = run_ok(smelt().current_dir(project.dir.path()).args([
+        "render",
+        "pipeline.toml",
+        "--index",
+        "3",
+        "--source",
+        "lin",
+    ]));
     let config = smelt::config::load(&project.path("pipeline.toml"), &[]).unwrap();
     let source = smelt::sources::build(&config.sources[1], &config.base_dir, 7).unwrap();
     let problem = source.problem(3).unwrap();
@@ -211,7 +255,11 @@ fn render_prints_the_exact_prompt() {
 }
 
 fn expect_failure(project: &Project, args: &[&str], needles: &[&str]) -> i32 {
-    let out = smelt().current_dir(project.dir.path()).args(args).output().unwrap();
+    let out = smelt()
+        .current_dir(project.dir.path())
+        .args(args)
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "expected failure for {args:?}");
     let err = stderr(&out);
     for n in needles {
@@ -228,26 +276,76 @@ fn bad_input_gives_clear_errors() {
     project.write("bad.toml", "[run\nname = 1\n");
     expect_failure(&project, &["validate", "bad.toml"], &["bad.toml", "line 1"]);
 
-    project.write("unknown.toml", &good.replace("seed = 7", "seed = 7\ntemprature = 1"));
-    let code = expect_failure(&project, &["validate", "unknown.toml"], &["unknown.toml", "line 6", "temprature"]);
+    project.write(
+        "unknown.toml",
+        &good.replace("seed = 7", "seed = 7\ntemprature = 1"),
+    );
+    let code = expect_failure(
+        &project,
+        &["validate", "unknown.toml"],
+        &["unknown.toml", "line 6", "temprature"],
+    );
     assert_eq!(code, 2, "an invalid config exits 2");
 
-    project.write("verifier.toml", &good.replace("type = \"steps\"", "type = \"steps\"\nbogus = 3"));
-    expect_failure(&project, &["validate", "verifier.toml"], &["verifiers[1]", "bogus", "line"]);
+    project.write(
+        "verifier.toml",
+        &good.replace("type = \"steps\"", "type = \"steps\"\nbogus = 3"),
+    );
+    expect_failure(
+        &project,
+        &["validate", "verifier.toml"],
+        &["verifiers[1]", "bogus", "line"],
+    );
 
-    project.write("missing_model.toml", &good.replace("kind = \"replay\"\npath = \"replay.jsonl\"", "kind = \"mistralrs\"\nid = \"/nonexistent/model-dir\""));
-    expect_failure(&project, &["run", "missing_model.toml", "--quiet"], &["/nonexistent/model-dir"]);
+    project.write(
+        "missing_model.toml",
+        &good.replace(
+            "kind = \"replay\"\npath = \"replay.jsonl\"",
+            "kind = \"mistralrs\"\nid = \"/nonexistent/model-dir\"",
+        ),
+    );
+    expect_failure(
+        &project,
+        &["run", "missing_model.toml", "--quiet"],
+        &["/nonexistent/model-dir"],
+    );
 
     project.write("prompts/typo.j2", "Solve: {{ problme }}\n");
-    project.write("typo.toml", &good.replace("prompts/linear.j2", "prompts/typo.j2"));
-    expect_failure(&project, &["validate", "typo.toml"], &["typo.j2", "problme"]);
+    project.write(
+        "typo.toml",
+        &good.replace("prompts/linear.j2", "prompts/typo.j2"),
+    );
+    expect_failure(
+        &project,
+        &["validate", "typo.toml"],
+        &["typo.j2", "problme"],
+    );
 
-    project.write("nofile.toml", &good.replace("type = \"linear_equation\"", "type = \"jsonl\"\npath = \"missing.jsonl\""));
+    project.write(
+        "nofile.toml",
+        &good.replace(
+            "type = \"linear_equation\"",
+            "type = \"jsonl\"\npath = \"missing.jsonl\"",
+        ),
+    );
     expect_failure(&project, &["validate", "nofile.toml"], &["missing.jsonl"]);
 
-    project.write("rows.jsonl", "{\"question\": \"1+1?\", \"answer\": \"#### 2\"}\n{\"question\": \"2+2?\"}\n");
-    project.write("rows.toml", &good.replace("type = \"linear_equation\"", "type = \"jsonl\"\npath = \"rows.jsonl\"\nanswer_after = \"####\""));
-    expect_failure(&project, &["validate", "rows.toml"], &["rows.jsonl", "2", "answer"]);
+    project.write(
+        "rows.jsonl",
+        "{\"question\": \"1+1?\", \"answer\": \"#### 2\"}\n{\"question\": \"2+2?\"}\n",
+    );
+    project.write(
+        "rows.toml",
+        &good.replace(
+            "type = \"linear_equation\"",
+            "type = \"jsonl\"\npath = \"rows.jsonl\"\nanswer_after = \"####\"",
+        ),
+    );
+    expect_failure(
+        &project,
+        &["validate", "rows.toml"],
+        &["rows.jsonl", "2", "answer"],
+    );
 }
 
 #[test]
@@ -255,12 +353,23 @@ fn a_failed_run_leaves_committed_shards_intact() {
     let project = Project::new();
     let text = replay_config("replay.jsonl", "");
     write_replay(&project, &text, 40);
-    run_ok(smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]));
+    run_ok(
+        smelt()
+            .current_dir(project.dir.path())
+            .args(["run", "pipeline.toml", "--quiet"]),
+    );
     let before = std::fs::read(project.out().join("manifest.json")).unwrap();
     // A second run with a broken template must fail before touching anything.
     project.write("prompts/linear.j2", "{{ nope }}");
-    let out = smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]).output().unwrap();
+    let out = smelt()
+        .current_dir(project.dir.path())
+        .args(["run", "pipeline.toml", "--quiet"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert_eq!(std::fs::read(project.out().join("manifest.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(project.out().join("manifest.json")).unwrap(),
+        before
+    );
     assert_manifest_matches(&project.out());
 }

@@ -22,7 +22,12 @@ fn verify_writes_one_verdict_line_per_row_and_survives_bad_rows() {
     }
     f.write_all(b"{\"completion\": \"\xff\xfe\"}\n").unwrap();
     let big = "7 ".repeat(5_000_000);
-    writeln!(f, "{}", serde_json::json!({"completion": big, "reference": "7"})).unwrap();
+    writeln!(
+        f,
+        "{}",
+        serde_json::json!({"completion": big, "reference": "7"})
+    )
+    .unwrap();
     drop(f);
 
     let out = run_ok(
@@ -35,15 +40,32 @@ fn verify_writes_one_verdict_line_per_row_and_survives_bad_rows() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 8, "one line per row");
-    let accepted: Vec<bool> = lines.iter().map(|l| l["accepted"].as_bool().unwrap()).collect();
-    assert_eq!(accepted, [true, false, false, false, false, false, false, false]);
+    let accepted: Vec<bool> = lines
+        .iter()
+        .map(|l| l["accepted"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        accepted,
+        [true, false, false, false, false, false, false, false]
+    );
     let reasons = |i: usize| -> Vec<String> {
-        lines[i]["verdicts"].as_array().unwrap().iter().map(|v| v["reason"].as_str().unwrap().to_owned()).collect()
+        lines[i]["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["reason"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(reasons(1), ["", "false_step"], "right answer, false step");
     assert!(reasons(2).contains(&"no_answer".to_string()));
-    assert!(reasons(3).contains(&"no_answer".to_string()), "unbalanced \\boxed{{");
-    assert!(lines[4]["verdicts"].as_array().unwrap().is_empty() || lines[4].get("error").is_some(), "no completion column");
+    assert!(
+        reasons(3).contains(&"no_answer".to_string()),
+        "unbalanced \\boxed{{"
+    );
+    assert!(
+        lines[4]["verdicts"].as_array().unwrap().is_empty() || lines[4].get("error").is_some(),
+        "no completion column"
+    );
     assert!(lines[5]["error"].as_str().unwrap().contains("line 6"));
     assert!(lines[6]["error"].as_str().unwrap().contains("UTF-8"));
     for v in lines[7]["verdicts"].as_array().unwrap() {
@@ -54,7 +76,14 @@ fn verify_writes_one_verdict_line_per_row_and_survives_bad_rows() {
     // --field maps a column; smt uses the row's constraints.
     let out = run_ok(
         smelt()
-            .args(["verify", "--verifiers", "answer,smt", "--field", "completion=solution", "--input"])
+            .args([
+                "verify",
+                "--verifiers",
+                "answer,smt",
+                "--field",
+                "completion=solution",
+                "--input",
+            ])
             .arg(&path),
     );
     let line4: serde_json::Value =
@@ -64,12 +93,19 @@ fn verify_writes_one_verdict_line_per_row_and_survives_bad_rows() {
 
 #[test]
 fn verify_fails_only_when_it_cannot_run() {
-    let out = smelt().args(["verify", "--input", "/nonexistent/traces.jsonl"]).output().unwrap();
+    let out = smelt()
+        .args(["verify", "--input", "/nonexistent/traces.jsonl"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("/nonexistent/traces.jsonl"));
     let project = Project::new();
     let path = project.write("t.jsonl", "{\"completion\": \"1\"}\n");
-    let out = smelt().args(["verify", "--verifiers", "answer,nosuch", "--input"]).arg(&path).output().unwrap();
+    let out = smelt()
+        .args(["verify", "--verifiers", "answer,nosuch", "--input"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
 }
@@ -77,11 +113,27 @@ fn verify_fails_only_when_it_cannot_run() {
 #[test]
 fn verifier_check_passes_the_python_example() {
     let example = repo_root().join("examples/external_verifier.py");
-    let out = smelt().args(["verifier", "check", "--", "python3"]).arg(&example).output().unwrap();
-    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let out = smelt()
+        .args(["verifier", "check", "--", "python3"])
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
     let project = Project::new();
-    let garbage = project.write("garbage.py", "import sys\nfor line in sys.stdin:\n    print('hello?', flush=True)\n");
-    let out = smelt().args(["verifier", "check", "--", "python3"]).arg(&garbage).output().unwrap();
+    let garbage = project.write(
+        "garbage.py",
+        "import sys\nfor line in sys.stdin:\n    print('hello?', flush=True)\n",
+    );
+    let out = smelt()
+        .args(["verifier", "check", "--", "python3"])
+        .arg(&garbage)
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "garbage must not conform");
 }
 
@@ -107,7 +159,10 @@ for i, line in enumerate(sys.stdin):
     );
     let mut lines = Vec::new();
     for i in 0..30 {
-        lines.push(serde_json::json!({"problem_id": format!("arith-{i}"), "completion": "so \\boxed{1}"}).to_string());
+        lines.push(
+            serde_json::json!({"problem_id": format!("arith-{i}"), "completion": "so \\boxed{1}"})
+                .to_string(),
+        );
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
     project.write(
@@ -136,7 +191,12 @@ max_restarts = 100
 timeout_ms = 10000
 "#,
     );
-    let out = run_ok(smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]));
+    let out =
+        run_ok(
+            smelt()
+                .current_dir(project.dir.path())
+                .args(["run", "pipeline.toml", "--quiet"]),
+        );
     assert!(stderr(&out).contains("finished"), "{}", stderr(&out));
     let accepted = read_split(&project.out(), "accepted").height();
     let rejected = read_split(&project.out(), "rejected");
@@ -150,9 +210,21 @@ timeout_ms = 10000
         .into_iter()
         .filter(|v| {
             let s = v.as_ref().unwrap().struct_().unwrap().clone();
-            s.field_by_name("error").unwrap().bool().unwrap().into_iter().any(|e| e == Some(true))
+            s.field_by_name("error")
+                .unwrap()
+                .bool()
+                .unwrap()
+                .into_iter()
+                .any(|e| e == Some(true))
         })
         .count();
-    assert_eq!(errors, rejected.height(), "rejections here come only from crashes");
-    assert!(accepted >= 20, "restarts keep the run going: {accepted} accepted");
+    assert_eq!(
+        errors,
+        rejected.height(),
+        "rejections here come only from crashes"
+    );
+    assert!(
+        accepted >= 20,
+        "restarts keep the run going: {accepted} accepted"
+    );
 }

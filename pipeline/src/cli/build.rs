@@ -39,10 +39,11 @@ pub fn load_config(args: &ConfigArgs, registry: &Registry) -> anyhow::Result<Pip
     Ok(config)
 }
 
+/// The sources of a pipeline and their templates, in config order.
+pub type SourcesAndTemplates = (Vec<Arc<dyn ProblemSource>>, Vec<Arc<PromptTemplate>>);
+
 /// Opens every source (datasets are read) and loads every template (placeholders checked).
-pub fn build_sources(
-    config: &PipelineConfig,
-) -> anyhow::Result<(Vec<Arc<dyn ProblemSource>>, Vec<Arc<PromptTemplate>>)> {
+pub fn build_sources(config: &PipelineConfig) -> anyhow::Result<SourcesAndTemplates> {
     let mut built = Vec::new();
     let mut templates = Vec::new();
     for entry in &config.sources {
@@ -97,7 +98,11 @@ pub fn validate_cmd(args: &ConfigArgs, registry: &Registry) -> anyhow::Result<i3
         let len = s
             .len()
             .map_or("unbounded".to_string(), |n| format!("{n} problems"));
-        println!("source {:<16} {len:<18} template {}", s.name(), &t.hash()[..12]);
+        println!(
+            "source {:<16} {len:<18} template {}",
+            s.name(),
+            &t.hash()[..12]
+        );
     }
     println!(
         "ok: {} source(s), {} verifier(s), model {:?} {}, output {}",
