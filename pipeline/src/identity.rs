@@ -46,7 +46,11 @@ pub fn sample_id(
 }
 
 /// The identity a run's journal is stamped with.
-pub fn run_identity(config: &PipelineConfig, template_hashes: &[String], model_id: &str) -> Identity {
+pub fn run_identity(
+    config: &PipelineConfig,
+    template_hashes: &[String],
+    model_id: &str,
+) -> Identity {
     let sources: Vec<serde_json::Value> = config
         .sources
         .iter()

@@ -352,7 +352,10 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replacen("\"1\"", "\"9\"", 1)).unwrap();
-        let err = Journal::open(dir.path(), &id("x")).err().unwrap().to_string();
+        let err = Journal::open(dir.path(), &id("x"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
     }
 
@@ -360,7 +363,10 @@ mod tests {
     fn identity_change_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         drop(Journal::open(dir.path(), &id("x")).unwrap());
-        let err = Journal::open(dir.path(), &id("y")).err().unwrap().to_string();
+        let err = Journal::open(dir.path(), &id("y"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("--force-new"), "{err}");
     }
 }

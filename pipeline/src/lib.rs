@@ -4,21 +4,21 @@
 //! (`smelt_verifiers`) → [`sink`]. The [`runtime`] joins the stages with bounded channels; the
 //! [`journal`] makes a run resumable exactly once; [`cli`] is the `smelt` command.
 
-pub mod config;
-pub mod generate;
-pub mod problem;
-pub mod prompt;
-pub mod sink;
-pub mod sources;
 pub mod cli;
+pub mod config;
 pub mod env;
+pub mod generate;
 pub mod identity;
+pub mod inspect;
 pub mod journal;
 pub mod lock;
-pub mod registry;
-pub mod runtime;
-pub mod inspect;
 pub mod metrics;
+pub mod problem;
 pub mod progress;
+pub mod prompt;
+pub mod registry;
 pub mod report;
+pub mod runtime;
+pub mod sink;
+pub mod sources;
 pub mod stats;

@@ -54,12 +54,17 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, LockError> {
         Err(std::fs::TryLockError::WouldBlock) => {
             return Err(LockError::Held {
                 dir: dir.to_path_buf(),
-                pid: if previous.is_empty() { "unknown".into() } else { previous },
+                pid: if previous.is_empty() {
+                    "unknown".into()
+                } else {
+                    previous
+                },
             })
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
-    let stale_pid = (!previous.is_empty() && previous != std::process::id().to_string()).then_some(previous);
+    let stale_pid =
+        (!previous.is_empty() && previous != std::process::id().to_string()).then_some(previous);
     file.set_len(0).map_err(io)?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     write!(file, "{}", std::process::id()).map_err(io)?;

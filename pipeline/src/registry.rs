@@ -88,7 +88,10 @@ impl Registry {
         };
         let entry = self.kinds.get(kind).ok_or_else(|| {
             let known: Vec<&str> = self.kinds().collect();
-            format!("unknown verifier type `{kind}` (known: {})", known.join(", "))
+            format!(
+                "unknown verifier type `{kind}` (known: {})",
+                known.join(", ")
+            )
         })?;
         let mut options = table.clone();
         options.remove("type");

@@ -42,14 +42,21 @@ pub fn run_verifier(verifier: &dyn Verifier, sample: &Sample) -> VerdictRecord {
         });
     let result = match result {
         Ok(Verdict::Accept { score, .. }) if !(0.0..=1.0).contains(&score) || score.is_nan() => {
-            Err(VerifyError::Protocol(format!("score {score} outside [0, 1]")))
+            Err(VerifyError::Protocol(format!(
+                "score {score} outside [0, 1]"
+            )))
         }
         Ok(Verdict::Reject { ref reason, .. }) if !is_snake_case(reason) => Err(
             VerifyError::Protocol(format!("reject reason {reason:?} is not snake_case")),
         ),
         other => other,
     };
-    VerdictRecord::from_result(verifier.name(), verifier.version(), &result, start.elapsed())
+    VerdictRecord::from_result(
+        verifier.name(),
+        verifier.version(),
+        &result,
+        start.elapsed(),
+    )
 }
 
 /// `true` for a non-empty `[a-z0-9_]` string starting with a letter.

@@ -5,10 +5,16 @@ use std::process::Command;
 #[test]
 fn custom_verifier_runs_in_the_user_built_binary() {
     let bin = env!("CARGO_BIN_EXE_my-smelt");
-    let list = Command::new(bin).args(["verifier", "list"]).output().unwrap();
+    let list = Command::new(bin)
+        .args(["verifier", "list"])
+        .output()
+        .unwrap();
     let kinds = String::from_utf8_lossy(&list.stdout);
     assert!(kinds.lines().any(|k| k == "max_words"), "{kinds}");
-    assert!(kinds.lines().any(|k| k == "answer"), "built-ins stay: {kinds}");
+    assert!(
+        kinds.lines().any(|k| k == "answer"),
+        "built-ins stay: {kinds}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("traces.jsonl");
@@ -27,7 +33,11 @@ fn custom_verifier_runs_in_the_user_built_binary() {
         .arg(&input)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -17,7 +17,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "smelt", version, about = "Turn a local language model into verified training data")]
+#[command(
+    name = "smelt",
+    version,
+    about = "Turn a local language model into verified training data"
+)]
 struct Cli {
     /// Log format for stderr.
     #[arg(long, global = true, value_enum, default_value = "text")]
@@ -98,7 +102,11 @@ pub fn main_with(registry: Registry) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }

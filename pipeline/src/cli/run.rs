@@ -116,7 +116,11 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
             None => None,
         };
         let textfile = match &args.metrics_textfile {
-            Some(path) => Some(crate::metrics::TextfileWriter::start(path.clone(), stats.clone(), Duration::from_secs(15))?),
+            Some(path) => Some(crate::metrics::TextfileWriter::start(
+                path.clone(),
+                stats.clone(),
+                Duration::from_secs(15),
+            )?),
             None => None,
         };
         let progress = (!args.quiet).then(|| {
@@ -155,7 +159,9 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     });
     let Some(stats) = stats_slot else {
         // Failed before the run started (model load): nothing ran, nothing to report.
-        return Err(outcome.err().unwrap_or_else(|| anyhow::anyhow!("the run did not start")));
+        return Err(outcome
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("the run did not start")));
     };
     let outcome = match outcome {
         Ok(o) => o,
@@ -166,7 +172,12 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     Ok(outcome.exit_code())
 }
 
-fn finish_report(config: &PipelineConfig, dir: &Path, stats: &Stats, outcome: &Outcome) -> anyhow::Result<()> {
+fn finish_report(
+    config: &PipelineConfig,
+    dir: &Path,
+    stats: &Stats,
+    outcome: &Outcome,
+) -> anyhow::Result<()> {
     let report = crate::report::RunReport::new(
         config.run.name.clone(),
         dir,
@@ -193,8 +204,13 @@ fn model_label(config: &PipelineConfig) -> String {
 async fn load_generator(config: &PipelineConfig) -> anyhow::Result<Arc<dyn Generator>> {
     let m = &config.model;
     Ok(match m.kind {
-        ModelKind::Replay => Arc::new(crate::generate::replay::ReplayGenerator::load(m, &config.base_dir)?),
-        ModelKind::Mistralrs => Arc::new(crate::generate::mistral::MistralGenerator::load(m, &config.base_dir).await?),
+        ModelKind::Replay => Arc::new(crate::generate::replay::ReplayGenerator::load(
+            m,
+            &config.base_dir,
+        )?),
+        ModelKind::Mistralrs => {
+            Arc::new(crate::generate::mistral::MistralGenerator::load(m, &config.base_dir).await?)
+        }
         ModelKind::Openai => Arc::new(crate::generate::openai::OpenAiGenerator::new(m)?),
     })
 }
@@ -224,11 +240,19 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let target = dir.join("superseded").join(stamp);
     let mut moved = false;
-    for name in ["data", journal::FILE_NAME, manifest::FILE_NAME, "report.json", "report.html", "README.md"] {
+    for name in [
+        "data",
+        journal::FILE_NAME,
+        manifest::FILE_NAME,
+        "report.json",
+        "report.html",
+        "README.md",
+    ] {
         let from = dir.join(name);
         if from.exists() {
             std::fs::create_dir_all(&target)?;
-            std::fs::rename(&from, target.join(name)).with_context(|| format!("moving {}", from.display()))?;
+            std::fs::rename(&from, target.join(name))
+                .with_context(|| format!("moving {}", from.display()))?;
             moved = true;
         }
     }
@@ -243,7 +267,10 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
 fn watch_signals(stop: Arc<StopControl>, grace: Duration) {
     use tokio::signal::unix::{signal, SignalKind};
     tokio::spawn(async move {
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             tracing::error!("cannot install signal handlers");
             return;
         };
@@ -254,7 +281,9 @@ fn watch_signals(stop: Arc<StopControl>, grace: Duration) {
             humantime::format_duration(grace)
         );
         tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} };
-        eprintln!("second signal: exiting now; committed shards are intact, the rest resumes next run");
+        eprintln!(
+            "second signal: exiting now; committed shards are intact, the rest resumes next run"
+        );
         std::process::exit(Outcome::Interrupted(String::new()).exit_code());
     });
 }

@@ -28,7 +28,14 @@ pub struct VerifyArgs {
     workers: Option<usize>,
 }
 
-const FIELDS: [&str; 6] = ["problem", "completion", "reference", "tests", "entry_point", "constraints"];
+const FIELDS: [&str; 6] = [
+    "problem",
+    "completion",
+    "reference",
+    "tests",
+    "entry_point",
+    "constraints",
+];
 
 pub fn verify_cmd(args: VerifyArgs, registry: &Registry) -> anyhow::Result<i32> {
     let mut columns: BTreeMap<&str, String> = FIELDS.iter().map(|f| (*f, f.to_string())).collect();
@@ -36,10 +43,12 @@ pub fn verify_cmd(args: VerifyArgs, registry: &Registry) -> anyhow::Result<i32> 
         let (field, column) = spec
             .split_once('=')
             .with_context(|| format!("--field {spec}: expected FIELD=COLUMN"))?;
-        let key = FIELDS
-            .iter()
-            .find(|f| **f == field)
-            .with_context(|| format!("--field {spec}: unknown field `{field}` (known: {})", FIELDS.join(", ")))?;
+        let key = FIELDS.iter().find(|f| **f == field).with_context(|| {
+            format!(
+                "--field {spec}: unknown field `{field}` (known: {})",
+                FIELDS.join(", ")
+            )
+        })?;
         columns.insert(key, column.to_owned());
     }
     let verifiers = args
@@ -48,7 +57,9 @@ pub fn verify_cmd(args: VerifyArgs, registry: &Registry) -> anyhow::Result<i32> 
         .map(|kind| {
             let mut table = toml::Table::new();
             table.insert("type".into(), toml::Value::String(kind.clone()));
-            registry.build(&table).map_err(|e| anyhow::anyhow!("--verifiers {kind}: {e}"))
+            registry
+                .build(&table)
+                .map_err(|e| anyhow::anyhow!("--verifiers {kind}: {e}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let chain = crate::runtime::chain::Chain {
@@ -59,7 +70,8 @@ pub fn verify_cmd(args: VerifyArgs, registry: &Registry) -> anyhow::Result<i32> 
             crate::config::ChainMode::ShortCircuit
         },
     };
-    let file = std::fs::File::open(&args.input).with_context(|| format!("{}: cannot open", args.input.display()))?;
+    let file = std::fs::File::open(&args.input)
+        .with_context(|| format!("{}: cannot open", args.input.display()))?;
     let reader = std::io::BufReader::new(file);
     let workers = args
         .workers
@@ -126,13 +138,17 @@ fn verify_batch(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("verifier thread panicked".to_string())]))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("verifier thread panicked".to_string())])
+            })
             .collect()
     })
 }
 
 fn parse_row(line: &str, columns: &BTreeMap<&str, String>) -> Result<Sample, String> {
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
     let obj = value.as_object().ok_or("not a JSON object")?;
     let text = |field: &str| -> Option<String> {
         obj.get(&columns[field]).and_then(|v| match v {
@@ -144,12 +160,15 @@ fn parse_row(line: &str, columns: &BTreeMap<&str, String>) -> Result<Sample, Str
     let tests = match obj.get(&columns["tests"]) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(code)) => Some(TestSpec::Check { code: code.clone() }),
-        Some(other) => Some(serde_json::from_value(other.clone()).map_err(|e| format!("`tests`: {e}"))?),
+        Some(other) => {
+            Some(serde_json::from_value(other.clone()).map_err(|e| format!("`tests`: {e}"))?)
+        }
     };
     Ok(Sample {
         id: String::new(),
         problem: text("problem").unwrap_or_default(),
-        completion: text("completion").ok_or_else(|| format!("no `{}` field", columns["completion"]))?,
+        completion: text("completion")
+            .ok_or_else(|| format!("no `{}` field", columns["completion"]))?,
         reference: text("reference"),
         constraints: text("constraints"),
         tests,
@@ -173,7 +192,10 @@ impl Summary {
             self.accepted += 1;
         }
         for v in verdicts.iter().filter(|v| !v.accepted) {
-            *self.reasons.entry(format!("{}/{}", v.verifier, v.reason)).or_default() += 1;
+            *self
+                .reasons
+                .entry(format!("{}/{}", v.verifier, v.reason))
+                .or_default() += 1;
         }
     }
 
@@ -198,5 +220,9 @@ pub fn check_cmd(command: &[String]) -> anyhow::Result<i32> {
     use smelt_verifiers::external::{check_conformance, default_conformance_cases};
     let report = check_conformance(command, &default_conformance_cases());
     print!("{}", report.render());
-    Ok(if report.passed() { exit::OK } else { exit::FAILED })
+    Ok(if report.passed() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

@@ -42,11 +42,10 @@ pub fn load_str(
     overrides: &[String],
 ) -> Result<PipelineConfig, ConfigError> {
     let text = apply_overrides(text, path, overrides)?;
-    let mut config: PipelineConfig =
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
+    let mut config: PipelineConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
     config.base_dir = base.to_path_buf();
     config.source_path = path.to_path_buf();
     config.source_text = text;
@@ -57,12 +56,12 @@ fn apply_overrides(text: &str, path: &Path, overrides: &[String]) -> Result<Stri
     if overrides.is_empty() {
         return Ok(text.to_owned());
     }
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_owned(),
-        }
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string().trim_end().to_owned(),
+            })?;
     for arg in overrides {
         set_one(&mut doc, arg)?;
     }
@@ -195,7 +194,12 @@ type = "answer"
     fn overrides_set_typed_values() {
         let c = parse(
             MINIMAL,
-            &["sampling.temperature=0.25", "run.seed=9", "model.id=/m", "limits.max_problems=5"],
+            &[
+                "sampling.temperature=0.25",
+                "run.seed=9",
+                "model.id=/m",
+                "limits.max_problems=5",
+            ],
         )
         .unwrap();
         assert_eq!(c.sampling.temperature, 0.25);
@@ -207,7 +211,9 @@ type = "answer"
     #[test]
     fn bad_override_is_an_error() {
         assert!(parse(MINIMAL, &["sampling.temperature"]).is_err());
-        let err = parse(MINIMAL, &["sampling.tempreature=1"]).unwrap_err().to_string();
+        let err = parse(MINIMAL, &["sampling.tempreature=1"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("tempreature"), "{err}");
     }
 

@@ -44,7 +44,10 @@ pub fn validate(config: &PipelineConfig, registry: &Registry) -> Result<(), Vec<
         }
     }
     if config.verifiers.is_empty() {
-        err("no [[verifiers]]: every sample must be checked; add at least `type = \"answer\"`".into());
+        err(
+            "no [[verifiers]]: every sample must be checked; add at least `type = \"answer\"`"
+                .into(),
+        );
     }
 
     if errors.is_empty() {
@@ -75,10 +78,16 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
         }
         ModelKind::Openai => {
             if m.url.is_none() {
-                err("model.url: required for kind = \"openai\" (e.g. http://127.0.0.1:8000/v1)".into());
+                err(
+                    "model.url: required for kind = \"openai\" (e.g. http://127.0.0.1:8000/v1)"
+                        .into(),
+                );
             }
             if m.id.is_none() {
-                err("model.id: required for kind = \"openai\" (the model name the server serves)".into());
+                err(
+                    "model.id: required for kind = \"openai\" (the model name the server serves)"
+                        .into(),
+                );
             }
         }
         ModelKind::Replay => {
@@ -95,7 +104,10 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
 fn check_sampling(config: &PipelineConfig, err: &mut impl FnMut(String)) {
     let s = &config.sampling;
     if !(s.temperature >= 0.0 && s.temperature.is_finite()) {
-        err(format!("sampling.temperature {} must be ≥ 0", s.temperature));
+        err(format!(
+            "sampling.temperature {} must be ≥ 0",
+            s.temperature
+        ));
     }
     if !(s.top_p > 0.0 && s.top_p <= 1.0) {
         err(format!("sampling.top_p {} must be in (0, 1]", s.top_p));
@@ -131,8 +143,13 @@ fn check_sources(config: &PipelineConfig, err: &mut impl FnMut(String)) {
             err(format!("{at}: {m}"));
         }
         let dataset = matches!(s.kind, SourceKind::Jsonl | SourceKind::Parquet);
-        let bounded = dataset || s.size.is_some() || s.max_problems.is_some() || s.target_accepted.is_some();
-        if !bounded && config.limits.max_problems.is_none() && config.limits.target_accepted.is_none() && config.limits.max_duration.is_none() {
+        let bounded =
+            dataset || s.size.is_some() || s.max_problems.is_some() || s.target_accepted.is_some();
+        if !bounded
+            && config.limits.max_problems.is_none()
+            && config.limits.target_accepted.is_none()
+            && config.limits.max_duration.is_none()
+        {
             err(format!(
                 "{at}: a generator never runs out; set limits.max_problems (or a source max_problems, a target, or max_duration)"
             ));
@@ -152,7 +169,10 @@ fn check_output(config: &PipelineConfig, err: &mut impl FnMut(String)) {
         ));
     }
     if !(1..=22).contains(&o.zstd_level) {
-        err(format!("output.zstd_level {} must be in 1..=22", o.zstd_level));
+        err(format!(
+            "output.zstd_level {} must be in 1..=22",
+            o.zstd_level
+        ));
     }
     if let Err(e) = humantime::parse_duration(&o.max_shard_age) {
         err(format!("output.max_shard_age {:?}: {e}", o.max_shard_age));

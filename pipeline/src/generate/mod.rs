@@ -103,5 +103,8 @@ pub trait Generator: Send + Sync {
     /// Recorded on every row (`model_id`) and part of the sample identity.
     fn model_id(&self) -> &str;
     /// Produces one completion per entry of `req.sample_indices`.
-    fn generate<'a>(&'a self, req: &'a GenRequest) -> BoxFuture<'a, Result<Vec<Completion>, GenError>>;
+    fn generate<'a>(
+        &'a self,
+        req: &'a GenRequest,
+    ) -> BoxFuture<'a, Result<Vec<Completion>, GenError>>;
 }

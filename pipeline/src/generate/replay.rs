@@ -75,11 +75,17 @@ impl Generator for ReplayGenerator {
         &self.model_id
     }
 
-    fn generate<'a>(&'a self, req: &'a GenRequest) -> BoxFuture<'a, Result<Vec<Completion>, GenError>> {
+    fn generate<'a>(
+        &'a self,
+        req: &'a GenRequest,
+    ) -> BoxFuture<'a, Result<Vec<Completion>, GenError>> {
         Box::pin(async move {
             let start = Instant::now();
             let list = self.completions.get(&req.problem_id).ok_or_else(|| {
-                GenError::Request(format!("no replay completion for problem {}", req.problem_id))
+                GenError::Request(format!(
+                    "no replay completion for problem {}",
+                    req.problem_id
+                ))
             })?;
             req.sample_indices
                 .iter()

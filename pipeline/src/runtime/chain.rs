@@ -36,8 +36,12 @@ mod tests {
 
     fn chain(mode: ChainMode) -> Chain {
         let yes = from_fn("yes", "1", |_: &Sample| Ok(Verdict::accept("ok")));
-        let no = from_fn("no", "1", |_: &Sample| Ok(Verdict::reject("nope", "always")));
-        let broken = from_fn("broken", "1", |_: &Sample| Err(VerifyError::Other("down".into())));
+        let no = from_fn("no", "1", |_: &Sample| {
+            Ok(Verdict::reject("nope", "always"))
+        });
+        let broken = from_fn("broken", "1", |_: &Sample| {
+            Err(VerifyError::Other("down".into()))
+        });
         Chain {
             verifiers: vec![Arc::new(yes), Arc::new(no), Arc::new(broken)],
             mode,

@@ -21,8 +21,8 @@ use crate::problem::Problem;
 use crate::prompt::PromptTemplate;
 use crate::sink::schema::Row;
 use crate::sink::{Sink, SinkError};
-use crate::sources::{Schedule, ScheduleSlot};
 use crate::sources::ProblemSource;
+use crate::sources::{Schedule, ScheduleSlot};
 use crate::stats::Stats;
 use chain::Chain;
 use smelt_verifiers::Sample;
@@ -155,7 +155,9 @@ pub async fn run(
             let _ = t.join();
         }
         match sink_thread {
-            Ok(t) => t.join().unwrap_or_else(|_| Err("sink thread panicked".to_string())),
+            Ok(t) => t
+                .join()
+                .unwrap_or_else(|_| Err("sink thread panicked".to_string())),
             Err(e) => Err(format!("cannot start the sink thread: {e}")),
         }
     })
@@ -214,7 +216,9 @@ async fn produce(
                 }
             }
         }
-        let Some((si, index)) = schedule.next() else { break };
+        let Some((si, index)) = schedule.next() else {
+            break;
+        };
         let problem = match p.sources[si].problem(index) {
             Ok(problem) => Arc::new(problem),
             Err(e) => {
@@ -224,7 +228,12 @@ async fn produce(
         };
         let template = &p.templates[si];
         let samples: Vec<(u32, String)> = (0..n)
-            .map(|k| (k, sample_id(&problem, template.hash(), &model_id, &fingerprint, k)))
+            .map(|k| {
+                (
+                    k,
+                    sample_id(&problem, template.hash(), &model_id, &fingerprint, k),
+                )
+            })
             .filter(|(_, id)| !done.contains(id))
             .collect();
         if samples.is_empty() {
@@ -269,7 +278,11 @@ async fn generate_loop(
         match p.generator.generate(&req).await {
             Ok(completions) => {
                 for completion in completions {
-                    let Some((_, id)) = work.samples.iter().find(|(k, _)| *k == completion.sample_index) else {
+                    let Some((_, id)) = work
+                        .samples
+                        .iter()
+                        .find(|(k, _)| *k == completion.sample_index)
+                    else {
                         continue;
                     };
                     let item = Generated {

@@ -33,8 +33,12 @@ impl Outcome {
     pub fn describe(&self) -> String {
         match self {
             Outcome::Finished(d) | Outcome::TargetReached(d) => format!("finished: {d}"),
-            Outcome::Budget(d) => format!("stopped by budget: {d} (resumable: run the same command again)"),
-            Outcome::Interrupted(d) => format!("interrupted: {d} (resumable: run the same command again)"),
+            Outcome::Budget(d) => {
+                format!("stopped by budget: {d} (resumable: run the same command again)")
+            }
+            Outcome::Interrupted(d) => {
+                format!("interrupted: {d} (resumable: run the same command again)")
+            }
             Outcome::Failed(d) => format!("failed: {d}"),
         }
     }
@@ -81,7 +85,8 @@ impl StopControl {
         let mut reason = self.reason.lock().unwrap_or_else(|e| e.into_inner());
         if reason.is_some() {
             // A failure overrides a softer reason, so the exit code tells the truth.
-            if matches!(outcome, Outcome::Failed(_)) && !matches!(*reason, Some(Outcome::Failed(_))) {
+            if matches!(outcome, Outcome::Failed(_)) && !matches!(*reason, Some(Outcome::Failed(_)))
+            {
                 *reason = Some(outcome);
             }
             return false;
@@ -102,6 +107,9 @@ impl StopControl {
     }
 
     pub fn outcome(&self) -> Option<Outcome> {
-        self.reason.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

@@ -45,7 +45,10 @@ pub fn check_shard_write(path: &Path) -> std::io::Result<()> {
     if FAULTS.fail_shard_write == Some(n) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::StorageFull,
-            format!("No space left on device (injected by SMELT_FAULT at {})", path.display()),
+            format!(
+                "No space left on device (injected by SMELT_FAULT at {})",
+                path.display()
+            ),
         ));
     }
     Ok(())

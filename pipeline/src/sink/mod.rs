@@ -30,7 +30,9 @@ pub enum SinkError {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("{path}: committed shard is missing or truncated; the output was changed outside smelt")]
+    #[error(
+        "{path}: committed shard is missing or truncated; the output was changed outside smelt"
+    )]
     MissingShard { path: PathBuf },
 }
 
@@ -72,7 +74,10 @@ impl Sink {
         };
         let card = sink.config.dir.join("README.md");
         if !card.exists() {
-            manifest::write_atomic(&card, manifest::dataset_card(&sink.config.run_name).as_bytes())?;
+            manifest::write_atomic(
+                &card,
+                manifest::dataset_card(&sink.config.run_name).as_bytes(),
+            )?;
         }
         sink.write_manifest()?;
         Ok(sink)
@@ -101,7 +106,10 @@ impl Sink {
                 self.commit(REJECTED)?;
             }
         } else {
-            *self.dropped_by_source.entry(row.source.clone()).or_default() += 1;
+            *self
+                .dropped_by_source
+                .entry(row.source.clone())
+                .or_default() += 1;
             self.dropped.push(row.sample_id);
         }
         Ok(())
@@ -145,7 +153,8 @@ impl Sink {
         if !rows.is_empty() {
             let seq = self.journal.state().next_seq(split);
             let rel = format!("data/{split}/part-{seq:05}.parquet");
-            let written = shard::write_shard(&self.config.dir.join(&rel), &rows, self.config.compression)?;
+            let written =
+                shard::write_shard(&self.config.dir.join(&rel), &rows, self.config.compression)?;
             commit.shards.push(ShardRecord {
                 path: rel,
                 split: split.to_owned(),

@@ -4,9 +4,9 @@
 use super::schema::{schema, verdict_fields, Row};
 use super::SinkError;
 use arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, ListBuilder,
-    StringArray, StringBuilder, StructBuilder, TimestampMicrosecondArray, UInt32Array,
-    UInt64Array, UInt64Builder,
+    ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, ListBuilder, StringArray,
+    StringBuilder, StructBuilder, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    UInt64Builder,
 };
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -46,8 +46,12 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch, SinkError> {
         s(|r| &r.sample_id),
         s(|r| &r.problem_id),
         s(|r| &r.source),
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.problem_index))),
-        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.sample_index))),
+        Arc::new(UInt64Array::from_iter_values(
+            rows.iter().map(|r| r.problem_index),
+        )),
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.sample_index),
+        )),
         s(|r| &r.problem),
         s(|r| &r.structured),
         s(|r| &r.prompt),
@@ -55,14 +59,22 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch, SinkError> {
         opt(|r| r.extracted_answer.as_deref()),
         opt(|r| r.reference_answer.as_deref()),
         verdicts_array(rows),
-        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.accepted)))),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.accepted)),
+        )),
         s(|r| &r.model_id),
         s(|r| &r.sampling),
         Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.seed))),
         s(|r| &r.template_hash),
-        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.prompt_tokens))),
-        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.completion_tokens))),
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.latency_ms))),
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.prompt_tokens),
+        )),
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.completion_tokens),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.latency_ms),
+        )),
         s(|r| &r.finish_reason),
         Arc::new(TimestampMicrosecondArray::from_iter_values(
             rows.iter().map(|r| r.created_at_us),
