@@ -220,7 +220,7 @@ impl RunReport {
     pub fn summary_text(&self) -> String {
         let c = &self.this_run;
         let mut out = String::new();
-        let duration = humantime::format_duration(Duration::from_secs(self.duration_s as u64));
+        let duration = fmt_duration(self.duration_s);
         let _ = writeln!(
             out,
             "smelt run `{}` {} after {} (exit {})",
@@ -423,6 +423,15 @@ pub(crate) fn fmt_pct(r: Option<f64>) -> String {
     match r {
         Some(r) => format!("{:.1}%", r * 100.0),
         None => "–".to_owned(),
+    }
+}
+
+/// A duration for people: `7.25` → `7.2s`, `5400.0` → `1h 30m`.
+pub(crate) fn fmt_duration(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        humantime::format_duration(Duration::from_secs(secs as u64)).to_string()
     }
 }
 
@@ -633,6 +642,8 @@ mod tests {
         assert_eq!(fmt_int(1234567), "1,234,567");
         assert_eq!(fmt_pct(Some(0.625)), "62.5%");
         assert_eq!(fmt_pct(None), "–");
+        assert_eq!(fmt_duration(7.25), "7.2s");
+        assert_eq!(fmt_duration(5400.4), "1h 30m");
         assert_eq!(fmt_rate(1234.5), "1,235");
         assert_eq!(fmt_rate(45.67), "45.7");
         assert_eq!(fmt_rate(0.123), "0.12");

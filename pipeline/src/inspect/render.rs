@@ -49,6 +49,27 @@ impl Table {
     }
 }
 
+/// Width at which example completions are wrapped.
+const WRAP: usize = 100;
+
+/// Splits `line` into pieces of at most `width` characters, at spaces where possible.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = line.trim_end().chars().collect();
+    while rest.len() > width {
+        let cut = rest[..=width]
+            .iter()
+            .rposition(|c| *c == ' ')
+            .filter(|&i| i > 0)
+            .unwrap_or(width);
+        out.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
+        let skip = usize::from(rest.get(cut) == Some(&' '));
+        rest.drain(..cut + skip);
+    }
+    out.push(rest.into_iter().collect());
+    out
+}
+
 fn opt_num(v: Option<f64>, decimals: usize) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
 }
@@ -148,6 +169,7 @@ pub(super) fn text(r: &InspectReport) -> String {
     }
 
     let _ = writeln!(out);
+    let counted = r.completion_lengths.first().and_then(|l| l.max) != Some(0.0);
     let mut t = Table::new(&[
         "completion tokens",
         "rows",
@@ -168,7 +190,11 @@ pub(super) fn text(r: &InspectReport) -> String {
             opt_num(l.max, 0),
         ]);
     }
-    t.write(&mut out);
+    if counted {
+        t.write(&mut out);
+    } else {
+        let _ = writeln!(out, "completion tokens: not reported by the generator");
+    }
 
     for (i, e) in r.examples.iter().enumerate() {
         let verdict = if e.accepted { "ACCEPTED" } else { "REJECTED" };
@@ -197,7 +223,7 @@ pub(super) fn text(r: &InspectReport) -> String {
             fmt_int(e.completion_tokens),
             fmt_int(e.completion_chars)
         );
-        for line in e.completion.lines() {
+        for line in e.completion.lines().flat_map(|l| wrap(l, WRAP)) {
             let _ = writeln!(out, "    │ {line}");
         }
     }
@@ -209,4 +235,20 @@ pub(super) fn text(r: &InspectReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_hard_cuts_long_words() {
+        assert_eq!(wrap("short", 10), vec!["short"]);
+        assert_eq!(wrap("", 10), vec![""]);
+        assert_eq!(wrap("aaa bbb ccc ddd", 7), vec!["aaa bbb", "ccc ddd"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        for piece in wrap(&"word ".repeat(100), 30) {
+            assert!(piece.chars().count() <= 30, "{piece:?}");
+        }
+    }
 }

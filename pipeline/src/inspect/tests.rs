@@ -398,3 +398,29 @@ fn shorten_keeps_short_text() {
     let s = shorten(&"a".repeat(100), 30);
     assert!(s.starts_with("aaaa") && s.contains(" … "));
 }
+
+#[test]
+fn missing_token_counts_are_said_not_tabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut replayed = row("arith", 0, 0, true, vec![], 0);
+    replayed.completion = format!("{} The answer is 0.", "word ".repeat(60));
+    write_shard(
+        &dir.path().join("data/accepted/part-00000.parquet"),
+        &[replayed],
+    );
+    std::fs::write(
+        dir.path().join(MANIFEST),
+        r#"{"shards":[{"path":"data/accepted/part-00000.parquet","rows":1,"split":"accepted"}]}"#,
+    )
+    .expect("manifest");
+    let text = inspect(dir.path(), 1).expect("inspect").render_text();
+    assert!(
+        text.contains("completion tokens: not reported by the generator"),
+        "{text}"
+    );
+    assert!(!text.contains("p90"), "{text}");
+    // The 300-character completion is wrapped.
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("    │ ")).collect();
+    assert!(lines.len() >= 3, "{text}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 106), "{text}");
+}

@@ -1,10 +1,9 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched),
 //! readable offline and printable.
 
-use super::{fmt_int, fmt_pct, fmt_rate, label_of, sorted_labels, RunReport};
+use super::{fmt_duration, fmt_int, fmt_pct, fmt_rate, label_of, sorted_labels, RunReport};
 use crate::stats::{Counts, Histogram};
 use std::fmt::Write as _;
-use std::time::Duration;
 
 const GREEN: &str = "#2f9e5b";
 const RED: &str = "#d9534f";
@@ -49,7 +48,7 @@ pub(super) fn render(r: &RunReport) -> String {
         super::Outcome::Interrupted => "warn",
         super::Outcome::Failed { .. } => "bad",
     };
-    let duration = humantime::format_duration(Duration::from_secs(r.duration_s as u64));
+    let duration = fmt_duration(r.duration_s);
     let _ = write!(
         h,
         "<header><h1>{}</h1><span class=\"badge {badge_class}\">{}</span>\
@@ -58,7 +57,7 @@ pub(super) fn render(r: &RunReport) -> String {
         esc(&r.outcome.to_string()),
         esc(&human_time(&r.started_at)),
         esc(&human_time(&r.finished_at)),
-        esc(&duration.to_string()),
+        esc(&duration),
         r.exit_code,
         esc(&r.output_dir.display().to_string()),
     );
@@ -89,12 +88,21 @@ pub(super) fn render(r: &RunReport) -> String {
         &fmt_int(c.problems_done),
         &format!("{} started", fmt_int(c.problems_started)),
     );
-    card(
-        &mut h,
-        "Throughput",
-        &format!("{} tok/s", fmt_rate(r.rates.completion_tokens_per_s)),
-        &format!("{} samples/s", fmt_rate(r.rates.samples_per_s)),
-    );
+    if c.completion_tokens > 0 {
+        card(
+            &mut h,
+            "Throughput",
+            &format!("{} tok/s", fmt_rate(r.rates.completion_tokens_per_s)),
+            &format!("{} samples/s", fmt_rate(r.rates.samples_per_s)),
+        );
+    } else {
+        card(
+            &mut h,
+            "Throughput",
+            &format!("{} samples/s", fmt_rate(r.rates.samples_per_s)),
+            "no token counts",
+        );
+    }
     card(
         &mut h,
         "Tokens",
@@ -195,6 +203,8 @@ pub(super) fn render(r: &RunReport) -> String {
     let hist = &c.completion_tokens_hist;
     if hist.count == 0 {
         h.push_str("<p class=\"empty\">No completions.</p>");
+    } else if hist.sum == 0 {
+        h.push_str("<p class=\"empty\">The generator reported no token counts.</p>");
     } else {
         let _ = write!(
             h,
