@@ -126,6 +126,14 @@ impl MistralGenerator {
             .inner()
             .get_sender(None)
             .map_err(|e| GenError::Load(format!("the mistral.rs engine did not start: {e}")))?;
+        probe(&sender).await.map_err(|e| {
+            let hint = if cfg.dtype != Dtype::F32 && e.contains("dtype") {
+                "; on CPU set `model.dtype = \"f32\"`"
+            } else {
+                ""
+            };
+            GenError::Load(format!("`{id}` loaded but cannot generate: {e}{hint}"))
+        })?;
         Ok(MistralGenerator {
             model_id: id.to_owned(),
             chat: cfg.chat,
@@ -227,6 +235,44 @@ impl Generator for MistralGenerator {
     }
 }
 
+/// Generates one greedy token, so that a model that loads but cannot run (e.g. BF16 weights on
+/// a CPU, which has no BF16 matmul) fails at start-up rather than on every request.
+async fn probe(sender: &mpsc::Sender<Request>) -> Result<(), String> {
+    let (tx, mut rx) = mpsc::channel(1);
+    let request = NormalRequest {
+        messages: RequestMessage::Completion {
+            text: "Hello".into(),
+            echo_prompt: false,
+            best_of: None,
+        },
+        sampling_params: SamplingParams {
+            max_len: Some(1),
+            ..SamplingParams::deterministic()
+        },
+        response: tx,
+        return_logprobs: false,
+        is_streaming: false,
+        id: 0,
+        constraint: Constraint::None,
+        suffix: None,
+        tools: None,
+        tool_choice: None,
+        logits_processors: None,
+        return_raw_logits: false,
+        web_search_options: None,
+        model_id: None,
+        truncate_sequence: false,
+    };
+    sender
+        .send(Request::Normal(Box::new(request)))
+        .await
+        .map_err(|_| "the engine stopped".to_owned())?;
+    let response = rx.recv().await.ok_or("the engine dropped the request")?;
+    finished(response).map(drop).map_err(|e| match e {
+        GenError::Load(m) | GenError::Request(m) | GenError::Fatal(m) => m,
+    })
+}
+
 /// The engine's sampling parameters for one sample of `sampling`.
 pub fn sampling_params(sampling: &super::Sampling) -> SamplingParams {
     SamplingParams {
@@ -277,7 +323,7 @@ pub(crate) fn finished(response: Response) -> Result<Finished, GenError> {
             })
         }
         Response::ValidationError(e) => {
-            let msg = e.to_string();
+            let msg = first_line(&e.to_string()).to_owned();
             if msg.contains("does not have a chat template") {
                 Err(GenError::Fatal(format!(
                     "the model has no chat template; set `model.chat = false` to send raw \
@@ -289,10 +335,13 @@ pub(crate) fn finished(response: Response) -> Result<Finished, GenError> {
                 )))
             }
         }
-        Response::InternalError(e) => Err(GenError::Request(format!("mistral.rs: {e}"))),
-        Response::ModelError(msg, _) | Response::CompletionModelError(msg, _) => {
-            Err(GenError::Request(format!("mistral.rs model error: {msg}")))
-        }
+        Response::InternalError(e) => Err(GenError::Request(format!(
+            "mistral.rs: {}",
+            first_line(&e.to_string())
+        ))),
+        Response::ModelError(msg, _) | Response::CompletionModelError(msg, _) => Err(
+            GenError::Request(format!("mistral.rs model error: {}", first_line(&msg))),
+        ),
         Response::Chunk(_)
         | Response::CompletionChunk(_)
         | Response::ImageGeneration(_)
@@ -302,6 +351,15 @@ pub(crate) fn finished(response: Response) -> Result<Finished, GenError> {
             "mistral.rs answered a text request with another kind of response".into(),
         )),
     }
+}
+
+/// The message of an engine error without the backtrace candle appends when
+/// `RUST_BACKTRACE` is set.
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(text)
 }
 
 fn no_choice() -> GenError {
@@ -519,17 +577,19 @@ fn gguf_builder(id: String, file: &str, options: &EngineOptions) -> GgufModelBui
 }
 
 fn load_error(id: &str, source: &ModelSource, e: &str) -> GenError {
+    // candle appends a backtrace to its errors when RUST_BACKTRACE is set: keep the message.
+    let cause = first_line(e);
     match source {
         ModelSource::Hub(repo) | ModelSource::HubGguf { repo, .. } => GenError::Load(format!(
-            "could not fetch `{repo}` from the Hugging Face hub (offline? set `model.id` or \
-             `MODEL=/path/to/dir` to a local model directory): {e}"
+            "could not download `{repo}` from the Hugging Face hub; without a network, set \
+             `model.id` (or `MODEL=/path/to/dir`) to a local model directory ({cause})"
         )),
         ModelSource::Dir(dir) => GenError::Load(format!(
-            "could not load model directory `{}` (model.id = `{id}`): {e}",
+            "could not load model directory `{}` (model.id = `{id}`): {cause}",
             dir.display()
         )),
         ModelSource::Gguf { dir, file } => GenError::Load(format!(
-            "could not load GGUF `{}`: {e}",
+            "could not load GGUF `{}`: {cause}",
             dir.join(file).display()
         )),
     }

@@ -366,3 +366,48 @@ async fn a_gguf_file_loads_and_generates() {
         assert!(c.prompt_tokens > 10, "{c:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_hub_id_is_one_clear_load_error() {
+    // Offline this fails at DNS; online the repository does not exist. Either way: one line
+    // saying what to do, with the cause (and no backtrace, even with RUST_BACKTRACE set).
+    let mut cfg = model_config(Path::new("/"), true, None);
+    cfg.id = Some("smelt-tests/no-such-model-3f9c1".into());
+    let err = MistralGenerator::load(&cfg, Path::new("/"))
+        .await
+        .expect_err("must fail");
+    let msg = err.to_string();
+    assert!(matches!(err, GenError::Load(_)), "{msg}");
+    assert!(
+        msg.contains("could not download `smelt-tests/no-such-model-3f9c1`"),
+        "{msg}"
+    );
+    assert!(msg.contains("MODEL=/path/to/dir"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dtype_the_device_cannot_run_fails_at_load_not_per_request() {
+    let dir = tiny(&Spec::new(Arch::Qwen2));
+    let mut cfg = model_config(dir.path(), false, None);
+    cfg.dtype = Dtype::Bf16;
+    match MistralGenerator::load(&cfg, Path::new("/")).await {
+        // A GPU build runs BF16.
+        Ok(generator) => {
+            let out = generator
+                .generate(&request("1 +", 1, &sampling(0.5, 3)))
+                .await;
+            assert!(out.is_ok(), "{out:?}");
+        }
+        // The CPU has no BF16 matmul: one load error with the fix.
+        Err(err) => {
+            let msg = err.to_string();
+            assert!(matches!(err, GenError::Load(_)), "{msg}");
+            assert!(
+                msg.contains("cannot generate") && msg.contains("model.dtype = \"f32\""),
+                "{msg}"
+            );
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+}
