@@ -5,7 +5,7 @@
 //! bar instead of tearing it. In [`ProgressMode::Log`] each line is a `tracing` event with
 //! target `smelt::progress` and numeric fields, so a JSON subscriber emits JSON.
 
-use crate::report::{fmt_int, fmt_pct};
+use crate::report::{fmt_int, fmt_pct, fmt_rate};
 use crate::stats::{Stats, StatsSnapshot};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -192,7 +192,8 @@ impl ProgressHandle {
         match (&self.bar, self.mode) {
             (Some(bar), _) => {
                 update_bar(bar, &line);
-                bar.finish();
+                // `finish` would jump to the full length; an interrupted run is not done.
+                bar.abandon();
             }
             (None, ProgressMode::Log) => line.log("finished"),
             _ => {}
@@ -215,7 +216,8 @@ impl Drop for ProgressHandle {
 fn new_bar(total: Option<u64>, target: ProgressDrawTarget) -> ProgressBar {
     let template = match total {
         Some(_) => {
-            "{spinner:.green} {elapsed_precise} [{bar:28.cyan/blue}] {pos}/{len} problems · {msg}"
+            // The bar takes what the rest leaves, so the line fits an 80-column terminal.
+            "{spinner:.green} {elapsed_precise} [{wide_bar:.cyan/blue}] {pos}/{len} · {msg}"
         }
         None => "{spinner:.green} {elapsed_precise} {pos} problems · {msg}",
     };
@@ -325,11 +327,11 @@ impl ProgressLine {
 
     fn bar_message(&self) -> String {
         let mut m = format!(
-            "✓ {} ✗ {} ({}) · {:.1} tok/s",
+            "✓ {} ✗ {} ({}) · {} tok/s",
             fmt_int(self.accepted),
             fmt_int(self.rejected),
             fmt_pct(self.acceptance),
-            self.tok_per_s
+            fmt_rate(self.tok_per_s)
         );
         if let Some(eta) = self.eta {
             m.push_str(" · ETA ");
@@ -523,6 +525,7 @@ mod tests {
         }
         handle.finish();
         assert!(bar.is_finished());
+        assert_eq!(bar.position(), 2, "finish keeps the real position");
         assert!(
             bar.message().starts_with("✓ 1 ✗ 1 (50.0%)"),
             "{}",
