@@ -292,14 +292,22 @@ impl RunReport {
         }
 
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "  tokens: {} prompt, {} completion · {} completion tok/s · {} samples/s",
-            fmt_int(c.prompt_tokens),
-            fmt_int(c.completion_tokens),
-            fmt_rate(self.rates.completion_tokens_per_s),
-            fmt_rate(self.rates.samples_per_s),
-        );
+        if c.prompt_tokens + c.completion_tokens > 0 {
+            let _ = writeln!(
+                out,
+                "  tokens: {} prompt, {} completion · {} completion tok/s · {} samples/s",
+                fmt_int(c.prompt_tokens),
+                fmt_int(c.completion_tokens),
+                fmt_rate(self.rates.completion_tokens_per_s),
+                fmt_rate(self.rates.samples_per_s),
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  tokens: not reported by the generator · {} samples/s",
+                fmt_rate(self.rates.samples_per_s),
+            );
+        }
         if self.resumed {
             let t = &self.total;
             let _ = writeln!(
@@ -606,6 +614,14 @@ mod tests {
         assert!(text.contains("smt / verifier_timeout"), "{text}");
         assert!(text.contains("generation errors: timeout 1"), "{text}");
         assert!(text.contains("report.html"), "{text}");
+        assert!(text.contains("  tokens: 3,360 prompt,"), "{text}");
+
+        let empty = RunReport::new("r", "o", &Stats::new().snapshot(), Outcome::Finished, 0);
+        let text = empty.summary_text();
+        assert!(
+            text.contains("tokens: not reported by the generator"),
+            "{text}"
+        );
     }
 
     #[test]
