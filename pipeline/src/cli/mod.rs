@@ -167,9 +167,12 @@ fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env(crate::env::LOG)
         .unwrap_or_else(|_| EnvFilter::new("warn,smelt=info,smelt_verifiers=info"));
+    use std::io::IsTerminal;
+    // Log lines go above the progress bar instead of through it; no colour codes in files.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(crate::progress::ProgressAwareStderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),

@@ -59,6 +59,8 @@ struct Work {
     prompt: Arc<str>,
     /// (sample index, sample id) pairs not yet committed.
     samples: Vec<(u32, String)>,
+    /// Samples of this problem not yet verified; the problem is done at zero.
+    remaining: std::sync::atomic::AtomicUsize,
 }
 
 /// One completion waiting for verification.
@@ -251,6 +253,7 @@ async fn produce(
             problem,
             source: si,
             prompt,
+            remaining: std::sync::atomic::AtomicUsize::new(samples.len()),
             samples,
         });
         tokio::select! {
@@ -336,6 +339,13 @@ fn verify_loop(
             item.completion.prompt_tokens,
             item.completion.completion_tokens,
         );
+        let left = item
+            .work
+            .remaining
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        if left == 1 {
+            stats.record_problem_done(&problem.source);
+        }
         let row = Row {
             sample_id: item.sample_id,
             problem_id: problem.id.clone(),
