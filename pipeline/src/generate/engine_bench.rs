@@ -108,9 +108,10 @@ pub async fn run(bench: &EngineBench) -> Result<BenchReport, GenError> {
         ));
     }
     let source = ModelSource::Dir(bench.model_dir.clone());
+    // The same engine settings as the generator's defaults (prefix cache off).
     let options = EngineOptions {
         max_num_seqs: bench.max_num_seqs.max(bench.concurrency).max(1),
-        prefix_cache_n: Some(16),
+        prefix_cache_n: None,
     };
     let model = mistral::build_model(&source, bench.dtype, None, &options)
         .await

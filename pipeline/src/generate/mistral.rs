@@ -50,17 +50,22 @@ pub struct EngineOptions {
     /// Sequences the engine runs at once. Set it to at least `max_in_flight ×
     /// samples_per_problem` so every in-flight sample can join the batch.
     pub max_num_seqs: usize,
-    /// Finished sequences whose KV cache is kept for prefix reuse (`None`: off).
+    /// Finished sequences whose KV cache is kept for prefix reuse (`None`: off, the default).
+    ///
+    /// Off because in mistral.rs 0.8.1 a sequence restored from the prefix cache can carry a KV
+    /// cache of another capacity than the sequences it is batched with, and the engine thread
+    /// then panics (`shape mismatch on dim 2, 512 <> 1024` in `clone_in_cache`), which stops
+    /// every request. Reproduced here with ~340-token prompts, 8 in flight.
     pub prefix_cache_n: Option<usize>,
 }
 
 impl EngineOptions {
     /// Defaults for a model config: room for `max_in_flight` requests of 4 samples (at least the
-    /// engine's own default of 32), and the engine's default prefix cache.
+    /// engine's own default of 32), prefix cache off.
     pub fn for_config(cfg: &ModelConfig) -> EngineOptions {
         EngineOptions {
             max_num_seqs: cfg.max_in_flight.saturating_mul(4).max(32),
-            prefix_cache_n: Some(16),
+            prefix_cache_n: None,
         }
     }
 }
@@ -192,21 +197,23 @@ impl MistralGenerator {
         let start = Instant::now();
         // One response channel for all samples of this request: completions are assigned to
         // sample indices in the order they finish (samples are exchangeable draws).
-        let (tx, mut rx) = mpsc::channel(n);
+        let (tx, rx) = mpsc::channel(n);
+        let mut pending = Pending {
+            rx: Some(rx),
+            outstanding: 0,
+        };
         for _ in 0..n {
             let request = self.engine_request(req, tx.clone());
             self.sender
                 .send(Request::Normal(Box::new(request)))
                 .await
                 .map_err(|_| GenError::Fatal("the mistral.rs engine has stopped".into()))?;
+            pending.outstanding += 1;
         }
         drop(tx);
         let mut out = Vec::with_capacity(n);
         for &sample_index in &req.sample_indices {
-            let response = rx
-                .recv()
-                .await
-                .ok_or_else(|| GenError::Fatal("the mistral.rs engine dropped a request".into()))?;
+            let response = pending.recv().await?;
             let latency_ms = start.elapsed().as_secs_f64() * 1e3;
             let done = finished(response)?;
             out.push(Completion {
@@ -219,6 +226,64 @@ impl MistralGenerator {
             });
         }
         Ok(out)
+    }
+}
+
+/// The responses still to come for one `generate` call.
+///
+/// In mistral.rs 0.8.1 a closed response channel is fatal to the engine: the failed send turns
+/// into an error of the whole batch step, and sending that error to the same closed channel
+/// panics the engine thread (`engine/mod.rs:412`), so every later request fails. So if a call
+/// ends early (an error in one sample, or its future dropped by a timeout or a stop), the
+/// receiver is kept alive and drained in the background until the engine has answered; the
+/// abandoned sequences still run to their end (0.8.1 has no per-request cancel).
+struct Pending {
+    rx: Option<mpsc::Receiver<Response>>,
+    outstanding: usize,
+}
+
+impl Pending {
+    async fn recv(&mut self) -> Result<Response, GenError> {
+        let engine_gone = || GenError::Fatal("the mistral.rs engine dropped a request".into());
+        let rx = self.rx.as_mut().ok_or_else(engine_gone)?;
+        let response = rx.recv().await.ok_or_else(engine_gone)?;
+        self.outstanding = self.outstanding.saturating_sub(1);
+        Ok(response)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let (Some(mut rx), outstanding) = (self.rx.take(), self.outstanding) else {
+            return;
+        };
+        if outstanding == 0 {
+            return;
+        }
+        let drain = async move {
+            for _ in 0..outstanding {
+                if rx.recv().await.is_none() {
+                    break;
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn(drain)),
+            // Dropped outside a runtime: drain on a plain thread.
+            Err(_) => {
+                let spawned = std::thread::Builder::new()
+                    .name("smelt-drain".into())
+                    .spawn(move || {
+                        let runtime = tokio::runtime::Builder::new_current_thread().build();
+                        if let Ok(runtime) = runtime {
+                            runtime.block_on(drain);
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!("cannot drain abandoned mistral.rs requests: {e}");
+                }
+            }
+        }
     }
 }
 

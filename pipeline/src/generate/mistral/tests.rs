@@ -5,6 +5,7 @@ use super::*;
 use crate::generate::Sampling;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn model_config(id: &Path, chat: bool, isq: Option<&str>) -> ModelConfig {
     let mut table = toml::Table::new();
@@ -410,4 +411,114 @@ async fn a_dtype_the_device_cannot_run_fails_at_load_not_per_request() {
             assert!(!msg.contains('\n'), "{msg}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_request_does_not_fail_the_others_in_its_batch() {
+    let dir = tiny(&Spec {
+        eos_bias: -30.0,
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), false, None);
+    let generator = Arc::new(
+        MistralGenerator::load(&cfg, Path::new("/"))
+            .await
+            .expect("loads"),
+    );
+    let params = sampling(0.8, 150);
+    // Same prompt length, so that both requests run in one batch.
+    let kept = request("Question: what is 11 + 22?", 2, &params);
+    let dropped = request("Question: what is 11 + 22?", 2, &params);
+    let g = Arc::clone(&generator);
+    let survivor = tokio::spawn(async move { g.generate(&kept).await });
+    let cut = tokio::time::timeout(Duration::from_millis(30), generator.generate(&dropped)).await;
+    assert!(
+        cut.is_err(),
+        "the dropped request should still be running after 30 ms"
+    );
+    let out = survivor
+        .await
+        .expect("task ran")
+        .expect("the other request still succeeds");
+    assert_eq!(out.len(), 2);
+    assert!(out
+        .iter()
+        .all(|c| c.completion_tokens == 150 && c.finish_reason == "length"));
+    // The engine still serves new requests.
+    let again = generator
+        .generate(&request("1 + 1 =", 1, &sampling(0.8, 4)))
+        .await
+        .expect("generates");
+    assert_eq!(again[0].completion_tokens, 4);
+}
+
+/// Prompts of ~340 tokens sharing a long tail, many in flight: the pattern that made
+/// mistral.rs 0.8.1's prefix cache panic the engine thread (see `EngineOptions`).
+async fn run_long_varied_prompts(options: &EngineOptions) -> Result<u64, GenError> {
+    let dir = tiny(&Spec {
+        eos_bias: -30.0,
+        ..Spec::new(Arch::Qwen2)
+    });
+    let cfg = model_config(dir.path(), false, None);
+    let generator = Arc::new(MistralGenerator::load_with(&cfg, Path::new("/"), options).await?);
+    let tail = "\n\nWork it out step by step, following the order of operations (parentheses \
+        first, then × and ÷ from left to right, then + and − from left to right). Write every \
+        single calculation on its own line in the form `a op b = c`, for example `12 × 7 = 84`, \
+        using exact integers only.\n\nFinish with the final answer alone in \\boxed{}, for \
+        example \\boxed{-42}.";
+    let prompts: Vec<String> = (0..24u64)
+        .map(|i| {
+            format!(
+                "What is {} + {} * ({} - {})?{tail}",
+                100 + i * 37,
+                200 + i * i,
+                i * 13 % 97,
+                i % 7
+            )
+        })
+        .collect();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let prompts = Arc::new(prompts);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (generator, next, prompts) = (
+            Arc::clone(&generator),
+            Arc::clone(&next),
+            Arc::clone(&prompts),
+        );
+        workers.spawn(async move {
+            let mut tokens = 0u64;
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(prompt) = prompts.get(i) else {
+                    return Ok::<_, GenError>(tokens);
+                };
+                let out = generator
+                    .generate(&request(prompt, 1, &sampling(0.8, 32)))
+                    .await?;
+                tokens += out
+                    .iter()
+                    .map(|c| u64::from(c.completion_tokens))
+                    .sum::<u64>();
+            }
+        });
+    }
+    let mut tokens = 0;
+    while let Some(joined) = workers.join_next().await {
+        tokens += joined.expect("worker ran")?;
+    }
+    Ok(tokens)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_varied_prompts_batch_without_crashing_the_engine() {
+    let options = EngineOptions::for_config(&model_config(Path::new("x"), false, None));
+    assert_eq!(
+        options.prefix_cache_n, None,
+        "the default keeps the prefix cache off"
+    );
+    let tokens = run_long_varied_prompts(&options)
+        .await
+        .expect("all requests succeed");
+    assert_eq!(tokens, 24 * 32);
 }
