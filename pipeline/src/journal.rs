@@ -198,9 +198,13 @@ impl Journal {
         &self.path
     }
 
-    /// Appends `commit` durably (write + fsync) and applies it to the state.
-    pub fn commit(&mut self, commit: Commit) -> Result<(), JournalError> {
+    /// Appends `commit` durably (write + fsync) and applies it to the state. The ids it names
+    /// are not added to `state().done`: that set is what a run *starts* from (read on open);
+    /// growing it during the run would make memory grow with every sample written.
+    pub fn commit(&mut self, mut commit: Commit) -> Result<(), JournalError> {
         self.append(&Entry::Commit(commit.clone()))?;
+        commit.samples.clear();
+        commit.dropped.clear();
         self.state.apply(&commit);
         Ok(())
     }
