@@ -8,6 +8,10 @@
 //! logprobs and counts each choice's tokens from them; a server that returns no logprobs gets
 //! the summed count split over the choices by text length (an estimate, logged once).
 //!
+//! Servers without `n` (llama.cpp's server answers 400 "Only one completion choice is
+//! allowed", llama-cpp-python returns one choice) are detected on the first such answer; from
+//! then on every sample is its own concurrent request with `n = 1` (exact usage each).
+//!
 //! Connection errors, timeouts, 408, 429 and 5xx answers are retried with exponential backoff
 //! (honouring `Retry-After`); other 4xx answers fail the problem at once, and 401/403/404 stop
 //! the run (every request would fail the same way).
@@ -18,6 +22,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How failed requests are retried.
@@ -46,11 +51,26 @@ impl Default for RetryPolicy {
 pub struct OpenAiGenerator {
     model: String,
     chat: bool,
+    transport: Transport,
+    warned_estimate: AtomicBool,
+    /// The server ignores or refuses `n > 1`: one request per sample.
+    one_per_request: AtomicBool,
+}
+
+/// Sends one JSON body with retries; cheap to clone (the client is shared).
+#[derive(Debug, Clone)]
+struct Transport {
+    model: String,
     endpoint: String,
     api_key: Option<String>,
     client: reqwest::Client,
     retry: RetryPolicy,
-    warned_estimate: AtomicBool,
+}
+
+/// A failed exchange, with the HTTP status when the server answered.
+struct HttpError {
+    error: GenError,
+    status: Option<u16>,
 }
 
 impl OpenAiGenerator {
@@ -89,35 +109,42 @@ impl OpenAiGenerator {
         Ok(OpenAiGenerator {
             model: model.to_owned(),
             chat: cfg.chat,
-            endpoint: endpoint(url, cfg.chat),
-            api_key,
-            client: client(timeout)?,
-            retry: RetryPolicy::default(),
+            transport: Transport {
+                model: model.to_owned(),
+                endpoint: endpoint(url, cfg.chat),
+                api_key,
+                client: client(timeout)?,
+                retry: RetryPolicy::default(),
+            },
             warned_estimate: AtomicBool::new(false),
+            one_per_request: AtomicBool::new(false),
         })
     }
 
     /// Replaces the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.transport.retry = retry;
         self
     }
 
     /// Replaces the per-request timeout (`model.request_timeout_s` by default).
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, GenError> {
-        self.client = client(timeout)?;
+        self.transport.client = client(timeout)?;
         Ok(self)
     }
 
     /// The URL requests go to.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.transport.endpoint
     }
 
-    /// The JSON body for `req`.
+    /// The JSON body for `req` (all its samples in one request).
     pub fn request_body(&self, req: &GenRequest) -> Value {
+        self.body(req, req.sample_indices.len())
+    }
+
+    fn body(&self, req: &GenRequest, n: usize) -> Value {
         let s = &req.sampling;
-        let n = req.sample_indices.len();
         let mut body = json!({
             "model": self.model,
             "n": n,
@@ -159,127 +186,86 @@ impl OpenAiGenerator {
             return Ok(Vec::new());
         }
         let start = Instant::now();
-        let body = self.request_body(req);
-        let bytes = self.post_with_retries(&body).await?;
+        let mut first = Vec::new();
+        if n == 1 || !self.one_per_request.load(Ordering::Relaxed) {
+            match self.transport.post_with_retries(&self.body(req, n)).await {
+                Ok(bytes) => {
+                    let choices = self.parse(&bytes)?;
+                    if choices.len() == n {
+                        let latency_ms = start.elapsed().as_secs_f64() * 1e3;
+                        return Ok(self.completions(req, choices, latency_ms));
+                    }
+                    if !(n > 1 && choices.len() == 1) {
+                        return Err(GenError::Request(format!(
+                            "{} returned {} choices for n = {n}",
+                            self.endpoint(),
+                            choices.len()
+                        )));
+                    }
+                    // The server ignored `n`: keep this sample, ask for the others one by one.
+                    self.switch_to_one_per_request("returned one choice for n > 1");
+                    first = choices;
+                }
+                Err(e) if n > 1 && matches!(e.status, Some(400 | 422)) => {
+                    self.switch_to_one_per_request(&e.error.to_string());
+                }
+                Err(e) => return Err(e.error),
+            }
+        }
+        let mut choices = first;
+        choices.extend(self.one_per_sample(req, n - choices.len()).await?);
         let latency_ms = start.elapsed().as_secs_f64() * 1e3;
-        let choices = self.parse(&bytes, n)?;
         Ok(self.completions(req, choices, latency_ms))
     }
 
-    async fn post_with_retries(&self, body: &Value) -> Result<Vec<u8>, GenError> {
-        let attempts = self.retry.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match self.post_once(body).await {
-                Ok(bytes) => return Ok(bytes),
-                Err(failure) => failure,
-            };
-            match failure {
-                Failure::Final(e) => return Err(e),
-                Failure::Retryable { error, retry_after } if attempt < attempts => {
-                    let backoff = self.backoff(attempt, retry_after);
-                    tracing::warn!(
-                        endpoint = %self.endpoint,
-                        attempt,
-                        backoff_ms = backoff.as_millis() as u64,
-                        "retrying: {error}"
-                    );
-                    tokio::time::sleep(backoff).await;
-                }
-                Failure::Retryable { error, .. } => return Err(error),
-            }
+    fn switch_to_one_per_request(&self, why: &str) {
+        if !self.one_per_request.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                endpoint = %self.endpoint(),
+                "the server does not take n > 1 ({why}); sending one request per sample"
+            );
         }
     }
 
-    async fn post_once(&self, body: &Value) -> Result<Vec<u8>, Failure> {
-        let mut request = self.client.post(&self.endpoint).json(body);
-        if let Some(key) = &self.api_key {
-            request = request.bearer_auth(key);
+    /// `count` concurrent requests with `n = 1`, in a stable order.
+    async fn one_per_sample(
+        &self,
+        req: &GenRequest,
+        count: usize,
+    ) -> Result<Vec<Choice>, GenError> {
+        let body = Arc::new(self.body(req, 1));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..count {
+            let (transport, body) = (self.transport.clone(), Arc::clone(&body));
+            tasks.spawn(async move { (i, transport.post_with_retries(&body).await) });
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_failure(&e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_failure(&e))?;
-        if status.is_success() {
-            return Ok(bytes.to_vec());
+        let mut answers = Vec::with_capacity(count);
+        while let Some(joined) = tasks.join_next().await {
+            let (i, answer) =
+                joined.map_err(|e| GenError::Request(format!("a request task failed: {e}")))?;
+            answers.push((i, answer.map_err(|e| e.error)?));
         }
-        let detail = snippet(&bytes);
-        let code = status.as_u16();
-        let message = format!("{} answered HTTP {code}: {detail}", self.endpoint);
-        Err(match code {
-            408 | 429 | 500..=599 => Failure::Retryable {
-                error: GenError::Request(message),
-                retry_after,
-            },
-            401 | 403 => Failure::Final(GenError::Fatal(format!(
-                "{message} (check the API key in the variable named by model.api_key_env)"
-            ))),
-            404 => Failure::Final(GenError::Fatal(format!(
-                "{message} (check model.url and model.id = `{}`)",
-                self.model
-            ))),
-            _ => Failure::Final(GenError::Request(message)),
-        })
+        answers.sort_by_key(|(i, _)| *i);
+        let mut choices = Vec::with_capacity(count);
+        for (_, bytes) in answers {
+            let mut one = self.parse(&bytes)?;
+            if one.len() != 1 {
+                return Err(GenError::Request(format!(
+                    "{} returned {} choices for n = 1",
+                    self.endpoint(),
+                    one.len()
+                )));
+            }
+            choices.append(&mut one);
+        }
+        Ok(choices)
     }
 
-    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
-        let chain = error_chain(e);
-        if e.is_connect() {
-            // If the server cannot be reached after every retry, no request will get through.
-            Failure::Retryable {
-                error: GenError::Fatal(format!(
-                    "cannot reach {} (is the server running?): {chain}",
-                    self.endpoint
-                )),
-                retry_after: None,
-            }
-        } else if e.is_timeout() {
-            Failure::Retryable {
-                error: GenError::Request(format!(
-                    "{} did not answer in time (model.request_timeout_s): {chain}",
-                    self.endpoint
-                )),
-                retry_after: None,
-            }
-        } else {
-            Failure::Retryable {
-                error: GenError::Request(format!("request to {} failed: {chain}", self.endpoint)),
-                retry_after: None,
-            }
-        }
-    }
-
-    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .retry
-            .initial_backoff
-            .saturating_mul(1u32 << (attempt - 1).min(16));
-        let capped = exp.min(self.retry.max_backoff);
-        // Jitter in [50%, 100%] so that many in-flight requests do not retry in lockstep.
-        let jittered = capped.mul_f64(0.5 + 0.5 * rand::random::<f64>());
-        match retry_after {
-            Some(wait) => wait.min(self.retry.max_backoff).max(jittered),
-            None => jittered,
-        }
-    }
-
-    fn parse(&self, bytes: &[u8], n: usize) -> Result<Vec<Choice>, GenError> {
+    fn parse(&self, bytes: &[u8]) -> Result<Vec<Choice>, GenError> {
         let bad = |e: serde_json::Error| {
             GenError::Request(format!(
                 "{} returned an unexpected body ({e}): {}",
-                self.endpoint,
+                self.endpoint(),
                 snippet(bytes)
             ))
         };
@@ -314,13 +300,6 @@ impl OpenAiGenerator {
                 .collect::<Vec<_>>();
             (choices, r.usage)
         };
-        if choices.len() != n {
-            return Err(GenError::Request(format!(
-                "{} returned {} choices for n = {n}",
-                self.endpoint,
-                choices.len()
-            )));
-        }
         choices.sort_by_key(|c| c.index);
         let usage = usage.unwrap_or_default();
         self.account(&mut choices, &usage);
@@ -339,7 +318,7 @@ impl OpenAiGenerator {
         if !counted {
             if !self.warned_estimate.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
-                    endpoint = %self.endpoint,
+                    endpoint = %self.endpoint(),
                     "the server returned no per-token logprobs with n > 1; per-sample \
                      completion tokens are estimated by splitting the total by text length"
                 );
@@ -385,6 +364,120 @@ impl Generator for OpenAiGenerator {
     }
 }
 
+impl Transport {
+    async fn post_with_retries(&self, body: &Value) -> Result<Vec<u8>, HttpError> {
+        let attempts = self.retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.post_once(body).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(failure) => failure,
+            };
+            match failure {
+                Failure::Final(e) => return Err(e),
+                Failure::Retryable { error, retry_after } if attempt < attempts => {
+                    let backoff = self.backoff(attempt, retry_after);
+                    tracing::warn!(
+                        endpoint = %self.endpoint,
+                        attempt,
+                        backoff_ms = backoff.as_millis() as u64,
+                        "retrying: {}",
+                        error.error
+                    );
+                    tokio::time::sleep(backoff).await;
+                }
+                Failure::Retryable { error, .. } => return Err(error),
+            }
+        }
+    }
+
+    async fn post_once(&self, body: &Value) -> Result<Vec<u8>, Failure> {
+        let mut request = self.client.post(&self.endpoint).json(body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_failure(&e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_failure(&e))?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        let detail = snippet(&bytes);
+        let code = status.as_u16();
+        let message = format!("{} answered HTTP {code}: {detail}", self.endpoint);
+        let answered = |error| HttpError {
+            error,
+            status: Some(code),
+        };
+        Err(match code {
+            408 | 429 | 500..=599 => Failure::Retryable {
+                error: answered(GenError::Request(message)),
+                retry_after,
+            },
+            401 | 403 => Failure::Final(answered(GenError::Fatal(format!(
+                "{message} (check the API key in the variable named by model.api_key_env)"
+            )))),
+            404 => Failure::Final(answered(GenError::Fatal(format!(
+                "{message} (check model.url and model.id = `{}`)",
+                self.model
+            )))),
+            _ => Failure::Final(answered(GenError::Request(message))),
+        })
+    }
+
+    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
+        let chain = error_chain(e);
+        let error = if e.is_connect() {
+            // If the server cannot be reached after every retry, no request will get through.
+            GenError::Fatal(format!(
+                "cannot reach {} (is the server running?): {chain}",
+                self.endpoint
+            ))
+        } else if e.is_timeout() {
+            GenError::Request(format!(
+                "{} did not answer in time (model.request_timeout_s): {chain}",
+                self.endpoint
+            ))
+        } else {
+            GenError::Request(format!("request to {} failed: {chain}", self.endpoint))
+        };
+        Failure::Retryable {
+            error: HttpError {
+                error,
+                status: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .retry
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(16));
+        let capped = exp.min(self.retry.max_backoff);
+        // Jitter in [50%, 100%] so that many in-flight requests do not retry in lockstep.
+        let jittered = capped.mul_f64(0.5 + 0.5 * rand::random::<f64>());
+        match retry_after {
+            Some(wait) => wait.min(self.retry.max_backoff).max(jittered),
+            None => jittered,
+        }
+    }
+}
+
 /// `{url}/chat/completions` or `{url}/completions`; `/v1` is added when the URL has no version
 /// path of its own (`http://host:8000` → `http://host:8000/v1/...`).
 pub fn endpoint(url: &str, chat: bool) -> String {
@@ -417,10 +510,10 @@ fn client(timeout: Duration) -> Result<reqwest::Client, GenError> {
 
 enum Failure {
     Retryable {
-        error: GenError,
+        error: HttpError,
         retry_after: Option<Duration>,
     },
-    Final(GenError),
+    Final(HttpError),
 }
 
 struct Choice {

@@ -357,13 +357,82 @@ async fn a_slow_server_times_out() {
 #[tokio::test]
 async fn a_wrong_number_of_choices_is_an_error() {
     let server = FakeServer::start(vec![ok(json!({
-        "choices": [chat_choice(0, "only one", 2, "stop")],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+        "choices": [chat_choice(0, "a", 2, "stop"), chat_choice(1, "b", 2, "stop"), chat_choice(2, "c", 2, "stop")],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 6},
     }))])
     .await;
     let generator = OpenAiGenerator::new(&config(&server.url, true, None)).expect("builds");
     let err = generator.generate(&request(2)).await.expect_err("fails");
-    assert!(err.to_string().contains("1 choices for n = 2"), "{err}");
+    assert!(err.to_string().contains("3 choices for n = 2"), "{err}");
+}
+
+fn single(text: &str, completion_tokens: usize) -> Canned {
+    ok(json!({
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": completion_tokens},
+    }))
+}
+
+#[tokio::test]
+async fn a_server_that_ignores_n_gets_one_request_per_sample() {
+    // Like llama-cpp-python: one choice whatever `n` says.
+    let server = FakeServer::start(vec![single("first", 4), single("more", 6)]).await;
+    let generator = OpenAiGenerator::new(&config(&server.url, true, None)).expect("builds");
+    let out = generator.generate(&request(3)).await.expect("generates");
+    let got: Vec<(u32, &str, u32, u32)> = out
+        .iter()
+        .map(|c| {
+            (
+                c.sample_index,
+                c.text.as_str(),
+                c.prompt_tokens,
+                c.completion_tokens,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(10, "first", 5, 4), (11, "more", 5, 6), (12, "more", 5, 6)]
+    );
+    let seen = server.seen();
+    let ns: Vec<u64> = seen.iter().filter_map(|s| s.body["n"].as_u64()).collect();
+    assert_eq!(ns, [3, 1, 1]);
+    assert!(seen[1].body.get("logprobs").is_none());
+
+    // From now on: straight to one request per sample.
+    generator.generate(&request(2)).await.expect("generates");
+    let ns: Vec<u64> = server
+        .seen()
+        .iter()
+        .filter_map(|s| s.body["n"].as_u64())
+        .collect();
+    assert_eq!(ns, [3, 1, 1, 1, 1]);
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_n_gets_one_request_per_sample() {
+    // Like llama.cpp's server: 400 "Only one completion choice is allowed".
+    let refused = Canned {
+        status: 400,
+        body: json!({"error": {"code": 400, "message": "Only one completion choice is allowed"}})
+            .to_string(),
+        delay: Duration::ZERO,
+    };
+    let server = FakeServer::start(vec![refused, single("x", 2)]).await;
+    let generator = OpenAiGenerator::new(&config(&server.url, true, None))
+        .expect("builds")
+        .with_retry(fast_retries(3));
+    let out = generator.generate(&request(2)).await.expect("generates");
+    assert_eq!(out.len(), 2);
+    assert!(out
+        .iter()
+        .all(|c| c.completion_tokens == 2 && c.prompt_tokens == 5));
+    let ns: Vec<u64> = server
+        .seen()
+        .iter()
+        .filter_map(|s| s.body["n"].as_u64())
+        .collect();
+    assert_eq!(ns, [2, 1, 1]);
 }
 
 #[test]
