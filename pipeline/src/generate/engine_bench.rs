@@ -10,10 +10,7 @@
 use super::mistral::{self, EngineOptions, ModelSource};
 use super::{GenError, Sampling};
 use crate::config::Dtype;
-use mistralrs::{
-    Constraint, Model, NormalRequest, Request, RequestBuilder, RequestMessage, Response,
-    TextMessageRole,
-};
+use mistralrs::{Model, Request, RequestBuilder, RequestMessage, Response, TextMessageRole};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -190,27 +187,16 @@ async fn one_request(
         .get_sender(None)
         .map_err(|e| GenError::Fatal(format!("the mistral.rs engine is gone: {e}")))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-    let request = NormalRequest {
-        messages: RequestMessage::Completion {
+    let request = mistral::normal_request(
+        RequestMessage::Completion {
             text: prompt.to_owned(),
             echo_prompt: false,
             best_of: None,
         },
-        sampling_params: params,
-        response: tx,
-        return_logprobs: false,
-        is_streaming: false,
-        id: 0,
-        constraint: Constraint::None,
-        suffix: None,
-        tools: None,
-        tool_choice: None,
-        logits_processors: None,
-        return_raw_logits: false,
-        web_search_options: None,
-        model_id: None,
-        truncate_sequence: false,
-    };
+        params,
+        tx,
+        0,
+    );
     sender
         .send(Request::Normal(Box::new(request)))
         .await

@@ -170,23 +170,12 @@ impl MistralGenerator {
                 best_of: None,
             }
         };
-        NormalRequest {
+        normal_request(
             messages,
-            sampling_params: sampling_params(&req.sampling),
+            sampling_params(&req.sampling),
             response,
-            return_logprobs: false,
-            is_streaming: false,
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
-            return_raw_logits: false,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
-        }
+            self.next_id.fetch_add(1, Ordering::Relaxed),
+        )
     }
 
     async fn run(&self, req: &GenRequest) -> Result<Vec<Completion>, GenError> {
@@ -304,30 +293,19 @@ impl Generator for MistralGenerator {
 /// a CPU, which has no BF16 matmul) fails at start-up rather than on every request.
 async fn probe(sender: &mpsc::Sender<Request>) -> Result<(), String> {
     let (tx, mut rx) = mpsc::channel(1);
-    let request = NormalRequest {
-        messages: RequestMessage::Completion {
+    let request = normal_request(
+        RequestMessage::Completion {
             text: "Hello".into(),
             echo_prompt: false,
             best_of: None,
         },
-        sampling_params: SamplingParams {
+        SamplingParams {
             max_len: Some(1),
             ..SamplingParams::deterministic()
         },
-        response: tx,
-        return_logprobs: false,
-        is_streaming: false,
-        id: 0,
-        constraint: Constraint::None,
-        suffix: None,
-        tools: None,
-        tool_choice: None,
-        logits_processors: None,
-        return_raw_logits: false,
-        web_search_options: None,
-        model_id: None,
-        truncate_sequence: false,
-    };
+        tx,
+        0,
+    );
     sender
         .send(Request::Normal(Box::new(request)))
         .await
@@ -670,3 +648,30 @@ mod tiny_gguf;
 
 #[cfg(test)]
 mod tests;
+
+/// A plain (no tools, no constraint, not streamed) engine request: the one shape smelt and the
+/// engine bench send.
+pub fn normal_request(
+    messages: RequestMessage,
+    sampling_params: SamplingParams,
+    response: mpsc::Sender<Response>,
+    id: usize,
+) -> NormalRequest {
+    NormalRequest {
+        messages,
+        sampling_params,
+        response,
+        return_logprobs: false,
+        is_streaming: false,
+        id,
+        constraint: Constraint::None,
+        suffix: None,
+        tools: None,
+        tool_choice: None,
+        logits_processors: None,
+        return_raw_logits: false,
+        web_search_options: None,
+        model_id: None,
+        truncate_sequence: false,
+    }
+}
