@@ -7,7 +7,8 @@
 //! 4. verifier checks/s: answer, steps (GSM8K references), equivalence, python_tests;
 //! 5. RSS over a 1,000,000-sample replay run, sampled at 10k, 100k and 1M samples.
 //!
-//! Sizes scale with `BENCH_SCALE` (default 1.0).
+//! Sizes scale with `BENCH_SCALE` (default 1.0). `BENCH_ONLY=replay,verifiers,memory,engine`
+//! runs a subset; `BENCH_KEEP=1` keeps the work directory (for profiling a run by hand).
 
 #[path = "../../tests/support/tiny_model.rs"]
 mod tiny_model;
@@ -30,28 +31,27 @@ fn main() -> Res<()> {
     let n = |x: f64| ((x * scale) as u64).max(1);
     let bin = smelt_bin()?;
     let tmp = tempfile::tempdir()?;
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
     let prompts_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts");
     println!(
         "smelt bench — {} cores, BENCH_SCALE={scale}\n",
         std::thread::available_parallelism()?.get()
     );
 
-    let samples = n(200_000.0);
-    let on = replay_run(&bin, tmp.path(), &prompts_dir, samples / 2, "on", &[])?;
-    let off = replay_run(
-        &bin,
-        tmp.path(),
-        &prompts_dir,
-        samples / 2,
-        "off",
-        &["--no-journal"],
-    )?;
-    println!("replay → answer → parquet ({samples} samples):");
-    println!("  journal on : {on:>10.0} samples/s   (target ≥ 50,000)");
-    println!("  journal off: {off:>10.0} samples/s");
-    println!("  ratio on/off: {:.3}   (target ≥ 0.95)\n", on / off);
-    verifier_checks()?;
-    memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000.0))?;
+    if wanted("replay") {
+        replay_journal(&bin, tmp.path(), &prompts_dir, n(200_000.0))?;
+    }
+    if wanted("verifiers") {
+        verifier_checks()?;
+    }
+    if wanted("memory") {
+        memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000.0))?;
+    }
+    if !wanted("engine") {
+        keep(tmp);
+        return Ok(());
+    }
     // Short prompts: mistral.rs 0.8.1 panics when it batches sequences whose KV caches grew
     // to different capacities (crossing 512-token steps at different times).
     let short = tmp.path().join("prompts-short");
@@ -60,6 +60,23 @@ fn main() -> Res<()> {
     if let Err(e) = engine_vs_smelt(&bin, tmp.path(), &short, n(64.0) as usize) {
         println!("engine vs smelt run: failed: {e}");
     }
+    keep(tmp);
+    Ok(())
+}
+
+fn keep(tmp: tempfile::TempDir) {
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("work directory kept: {}", tmp.keep().display());
+    }
+}
+
+fn replay_journal(bin: &Path, tmp: &Path, prompts_dir: &Path, samples: u64) -> Res<()> {
+    let on = replay_run(bin, tmp, prompts_dir, samples / 2, "on", &[])?;
+    let off = replay_run(bin, tmp, prompts_dir, samples / 2, "off", &["--no-journal"])?;
+    println!("replay → answer → parquet ({samples} samples):");
+    println!("  journal on : {on:>10.0} samples/s   (target ≥ 50,000)");
+    println!("  journal off: {off:>10.0} samples/s");
+    println!("  ratio on/off: {:.3}   (target ≥ 0.95)\n", on / off);
     Ok(())
 }
 

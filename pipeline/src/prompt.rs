@@ -67,6 +67,10 @@ pub struct PromptTemplate {
     path: PathBuf,
     env: Environment<'static>,
     hash: String,
+    /// Whether the template reads `structured` / `extra`: when it does not, they are left out
+    /// of the render context (converting a structured form costs more than the render).
+    uses_structured: bool,
+    uses_extra: bool,
 }
 
 impl std::fmt::Debug for PromptTemplate {
@@ -85,8 +89,10 @@ struct Context<'a> {
     source: &'a str,
     index: u64,
     id: &'a str,
-    extra: &'a BTreeMap<String, String>,
-    structured: &'a serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structured: Option<&'a serde_json::Value>,
     entry_point: Option<&'a str>,
 }
 
@@ -121,8 +127,9 @@ impl PromptTemplate {
             .map_err(syntax)?;
         let template = env.get_template(NAME).map_err(syntax)?;
         let globals: BTreeSet<&str> = env.globals().map(|(name, _)| name).collect();
-        let unknown = template
-            .undeclared_variables(false)
+        let used = template.undeclared_variables(false);
+        let (uses_structured, uses_extra) = (used.contains("structured"), used.contains("extra"));
+        let unknown = used
             .into_iter()
             .filter(|name| !VARIABLES.contains(&name.as_str()) && !globals.contains(name.as_str()))
             .map(|name| (first_use(&source, &name).unwrap_or(usize::MAX), name))
@@ -138,6 +145,8 @@ impl PromptTemplate {
             path: path.to_path_buf(),
             env,
             hash,
+            uses_structured,
+            uses_extra,
         })
     }
 
@@ -148,8 +157,8 @@ impl PromptTemplate {
             source: &problem.source,
             index: problem.index,
             id: &problem.id,
-            extra: &problem.extra,
-            structured: &problem.structured,
+            extra: self.uses_extra.then_some(&problem.extra),
+            structured: self.uses_structured.then_some(&problem.structured),
             entry_point: problem.entry_point.as_deref(),
         };
         let error = |e: minijinja::Error| PromptError::Render {

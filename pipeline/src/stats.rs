@@ -192,8 +192,60 @@ impl Counts {
         self.verifier_errors.values().flat_map(|m| m.values()).sum()
     }
 
-    fn source(&mut self, source: &str) -> &mut SourceCounts {
-        self.sources.entry(source.to_owned()).or_default()
+    /// Applies `f` to `source`'s counts, allocating the key only the first time.
+    fn with_source(&mut self, source: &str, f: impl FnOnce(&mut SourceCounts)) {
+        match self.sources.get_mut(source) {
+            Some(s) => f(s),
+            None => f(self.sources.entry(source.to_owned()).or_default()),
+        }
+    }
+
+    /// One problem done (all its samples verified).
+    pub fn record_problem_done(&mut self, source: &str) {
+        self.problems_done += 1;
+        self.with_source(source, |s| s.problems_done += 1);
+    }
+
+    /// One verified sample; see [`Stats::record_sample`].
+    pub fn record_sample(
+        &mut self,
+        source: &str,
+        verdicts: &[VerdictRecord],
+        accepted: bool,
+        prompt_tokens: u32,
+        completion_tokens: u32,
+    ) {
+        self.samples += 1;
+        self.prompt_tokens += u64::from(prompt_tokens);
+        self.completion_tokens += u64::from(completion_tokens);
+        self.completion_tokens_hist
+            .observe(u64::from(completion_tokens));
+        let mut rejected_by_verifier = false;
+        for v in verdicts.iter().filter(|v| !v.accepted) {
+            if v.error {
+                bump(&mut self.verifier_errors, &v.verifier, &v.reason);
+            } else {
+                rejected_by_verifier = true;
+                bump(&mut self.reject_reasons, &v.verifier, &v.reason);
+            }
+        }
+        if accepted {
+            self.accepted += 1;
+        } else {
+            self.rejected += 1;
+            let any_error = verdicts.iter().any(|v| v.error);
+            if !rejected_by_verifier && !any_error {
+                bump(&mut self.reject_reasons, NO_VERIFIER, NO_REJECT_REASON);
+            }
+        }
+        self.with_source(source, |s| {
+            s.samples += 1;
+            if accepted {
+                s.accepted += 1;
+            } else {
+                s.rejected += 1;
+            }
+        });
     }
 }
 
@@ -206,11 +258,18 @@ fn merge_labels(into: &mut LabelCounts, from: &LabelCounts) {
     }
 }
 
+/// `map[outer][inner] += 1`, allocating keys only the first time they are seen.
 fn bump(map: &mut LabelCounts, outer: &str, inner: &str) {
-    *map.entry(outer.to_owned())
-        .or_default()
-        .entry(inner.to_owned())
-        .or_default() += 1;
+    let slot = match map.get_mut(outer) {
+        Some(slot) => slot,
+        None => map.entry(outer.to_owned()).or_default(),
+    };
+    match slot.get_mut(inner) {
+        Some(n) => *n += 1,
+        None => {
+            slot.insert(inner.to_owned(), 1);
+        }
+    }
 }
 
 pub(crate) fn rate(num: u64, den: u64) -> Option<f64> {
@@ -314,14 +373,12 @@ impl Stats {
     pub fn record_problem_started(&self, source: &str) {
         let mut c = self.lock();
         c.problems_started += 1;
-        c.source(source).problems_started += 1;
+        c.with_source(source, |s| s.problems_started += 1);
     }
 
-    /// Every sample of a problem from `source` has been verified and handed to the sink.
+    /// All samples of a problem are verified.
     pub fn record_problem_done(&self, source: &str) {
-        let mut c = self.lock();
-        c.problems_done += 1;
-        c.source(source).problems_done += 1;
+        self.lock().record_problem_done(source);
     }
 
     /// One verified sample. `verdicts` are the verifier chain's records; `accepted` is the
@@ -336,37 +393,14 @@ impl Stats {
         prompt_tokens: u32,
         completion_tokens: u32,
     ) {
-        let mut c = self.lock();
-        c.samples += 1;
-        c.prompt_tokens += u64::from(prompt_tokens);
-        c.completion_tokens += u64::from(completion_tokens);
-        c.completion_tokens_hist
-            .observe(u64::from(completion_tokens));
-        let mut rejected_by_verifier = false;
-        for v in verdicts.iter().filter(|v| !v.accepted) {
-            if v.error {
-                bump(&mut c.verifier_errors, &v.verifier, &v.reason);
-            } else {
-                rejected_by_verifier = true;
-                bump(&mut c.reject_reasons, &v.verifier, &v.reason);
-            }
-        }
-        if accepted {
-            c.accepted += 1;
-        } else {
-            c.rejected += 1;
-            let any_error = verdicts.iter().any(|v| v.error);
-            if !rejected_by_verifier && !any_error {
-                bump(&mut c.reject_reasons, NO_VERIFIER, NO_REJECT_REASON);
-            }
-        }
-        let s = c.source(source);
-        s.samples += 1;
-        if accepted {
-            s.accepted += 1;
-        } else {
-            s.rejected += 1;
-        }
+        self.lock()
+            .record_sample(source, verdicts, accepted, prompt_tokens, completion_tokens);
+    }
+
+    /// Adds counts gathered elsewhere (a verification thread's batch) in one step, so a
+    /// snapshot sees all of the batch or none of it.
+    pub fn add(&self, delta: &Counts) {
+        self.lock().merge(delta);
     }
 
     /// The generator failed a request (no sample was produced); `kind` is a stable
@@ -398,10 +432,16 @@ impl Stats {
 
     /// Sets the number of items waiting in `stage`'s input queue.
     pub fn set_queue_depth(&self, stage: &str, n: u64) {
-        self.queue_depth
+        let mut depths = self
+            .queue_depth
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(stage.to_owned(), n);
+            .unwrap_or_else(PoisonError::into_inner);
+        match depths.get_mut(stage) {
+            Some(d) => *d = n,
+            None => {
+                depths.insert(stage.to_owned(), n);
+            }
+        }
     }
 
     /// A consistent copy of everything counted so far.

@@ -23,7 +23,7 @@ use crate::sink::schema::Row;
 use crate::sink::{Sink, SinkError};
 use crate::sources::ProblemSource;
 use crate::sources::{Schedule, ScheduleSlot};
-use crate::stats::Stats;
+use crate::stats::{Counts, Stats};
 use chain::Chain;
 use smelt_verifiers::Sample;
 use std::collections::HashSet;
@@ -55,13 +55,28 @@ pub struct RunOptions {
 /// A problem with the samples still to generate for it.
 struct Work {
     problem: Arc<Problem>,
-    source: usize,
     prompt: Arc<str>,
+    /// The row columns every sample of this problem shares, built once.
+    shared: SharedColumns,
     /// (sample index, sample id) pairs not yet committed.
     samples: Vec<(u32, String)>,
     /// Samples of this problem not yet verified; the problem is done at zero.
     remaining: std::sync::atomic::AtomicUsize,
 }
+
+/// Row columns shared by every sample of a problem (reference-counted, not copied per row).
+struct SharedColumns {
+    problem_id: Arc<str>,
+    source: Arc<str>,
+    text: Arc<str>,
+    structured: Arc<str>,
+    reference: Option<Arc<str>>,
+    template_hash: Arc<str>,
+}
+
+/// Rows a verification thread gathers before handing them to the sink in one message (it
+/// hands over sooner whenever its input queue is empty, so nothing waits on a full batch).
+const ROW_BATCH: usize = 256;
 
 /// One completion waiting for verification.
 struct Generated {
@@ -80,11 +95,12 @@ pub async fn run(
 ) -> Outcome {
     let pipeline = Arc::new(pipeline);
     let in_flight = pipeline.config.model.max_in_flight.max(1);
-    let done: HashSet<String> = sink.journal().state().done.clone();
+    let done: Arc<HashSet<String>> = Arc::new(sink.journal().state().done.clone());
+    let prepared = Arc::new(Prepared::new(&pipeline));
 
-    let (work_tx, work_rx) = async_channel::bounded::<Arc<Work>>(in_flight * 2);
+    let (work_tx, work_rx) = async_channel::bounded::<Slot>(in_flight * 2);
     let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 4);
-    let (row_tx, row_rx) = sync_channel::<Row>(1024);
+    let (row_tx, row_rx) = sync_channel::<Vec<Row>>(16);
 
     // Sink thread: owns the sink, commits shards, flushes on exit.
     let sink_stats = stats.clone();
@@ -117,7 +133,9 @@ pub async fn run(
         let p = pipeline.clone();
         let st = stats.clone();
         let sp = stop.clone();
-        generators.spawn(async move { generate_loop(&p, rx, tx, &st, &sp).await });
+        let done = done.clone();
+        let prep = prepared.clone();
+        generators.spawn(async move { generate_loop(&p, &prep, &done, rx, tx, &st, &sp).await });
     }
     drop(gen_tx);
     drop(work_rx);
@@ -135,7 +153,7 @@ pub async fn run(
     });
 
     // Producer (runs here).
-    produce(&pipeline, &done, work_tx, &stats, &stop).await;
+    produce(&pipeline, work_tx, &stats, &stop).await;
 
     // Drain: generation tasks finish their queue; after a stop they get a grace period.
     let drained = tokio::select! {
@@ -177,10 +195,33 @@ pub async fn run(
         .unwrap_or_else(|| Outcome::Finished("every scheduled problem is done".into()))
 }
 
+/// One scheduled problem: which source, which index.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    source: usize,
+    index: u64,
+}
+
+/// What every problem's preparation needs, computed once per run.
+struct Prepared {
+    fingerprint: String,
+    model_id: String,
+}
+
+impl Prepared {
+    fn new(p: &Pipeline) -> Self {
+        Prepared {
+            fingerprint: sampling_fingerprint(&p.config.sampling),
+            model_id: p.generator.model_id().to_owned(),
+        }
+    }
+}
+
+/// Walks the schedule and hands out slots; the generation tasks build the problems (in
+/// parallel: building, hashing and rendering cost more than walking the schedule).
 async fn produce(
     p: &Pipeline,
-    done: &HashSet<String>,
-    tx: async_channel::Sender<Arc<Work>>,
+    tx: async_channel::Sender<Slot>,
     stats: &Stats,
     stop: &StopControl,
 ) {
@@ -192,9 +233,6 @@ async fn produce(
         .map(|(e, s)| ScheduleSlot::new(e, s.len()))
         .collect();
     let mut schedule = Schedule::new(slots, cfg.limits.max_problems);
-    let fingerprint = sampling_fingerprint(&cfg.sampling);
-    let model_id = p.generator.model_id().to_owned();
-    let n = cfg.sampling.samples_per_problem;
     let has_targets = cfg.limits.target_accepted.is_some()
         || cfg.sources.iter().any(|s| s.target_accepted.is_some());
     loop {
@@ -218,60 +256,82 @@ async fn produce(
                 }
             }
         }
-        let Some((si, index)) = schedule.next() else {
+        let Some((source, index)) = schedule.next() else {
             break;
         };
-        let problem = match p.sources[si].problem(index) {
-            Ok(problem) => Arc::new(problem),
-            Err(e) => {
-                stop.request(Outcome::Failed(e.to_string()));
-                break;
-            }
-        };
-        let template = &p.templates[si];
-        let samples: Vec<(u32, String)> = (0..n)
-            .map(|k| {
-                (
-                    k,
-                    sample_id(&problem, template.hash(), &model_id, &fingerprint, k),
-                )
-            })
-            .filter(|(_, id)| !done.contains(id))
-            .collect();
-        if samples.is_empty() {
-            continue;
-        }
-        let prompt = match template.render(&problem) {
-            Ok(prompt) => Arc::from(prompt),
-            Err(e) => {
-                stop.request(Outcome::Failed(e.to_string()));
-                break;
-            }
-        };
-        stats.record_problem_started(&problem.source);
-        let work = Arc::new(Work {
-            problem,
-            source: si,
-            prompt,
-            remaining: std::sync::atomic::AtomicUsize::new(samples.len()),
-            samples,
-        });
         tokio::select! {
-            sent = tx.send(work) => if sent.is_err() { break },
+            sent = tx.send(Slot { source, index }) => if sent.is_err() { break },
             _ = stop.stopped() => break,
         }
         stats.set_queue_depth("generate", tx.len() as u64);
     }
 }
 
+/// Builds the problem of `slot` with the samples the journal does not have yet; `None` when
+/// every sample is done.
+fn prepare(
+    p: &Pipeline,
+    prep: &Prepared,
+    done: &HashSet<String>,
+    slot: Slot,
+) -> Result<Option<Work>, String> {
+    let problem = p.sources[slot.source]
+        .problem(slot.index)
+        .map_err(|e| e.to_string())?;
+    let template = &p.templates[slot.source];
+    let samples: Vec<(u32, String)> = (0..p.config.sampling.samples_per_problem)
+        .map(|k| {
+            let id = sample_id(
+                &problem,
+                template.hash(),
+                &prep.model_id,
+                &prep.fingerprint,
+                k,
+            );
+            (k, id)
+        })
+        .filter(|(_, id)| !done.contains(id))
+        .collect();
+    if samples.is_empty() {
+        return Ok(None);
+    }
+    let prompt = template.render(&problem).map_err(|e| e.to_string())?;
+    let shared = SharedColumns {
+        problem_id: Arc::from(problem.id.as_str()),
+        source: Arc::from(problem.source.as_str()),
+        text: Arc::from(problem.text.as_str()),
+        structured: Arc::from(problem.structured.to_string()),
+        reference: problem.reference.as_deref().map(Arc::from),
+        template_hash: Arc::from(template.hash()),
+    };
+    Ok(Some(Work {
+        problem: Arc::new(problem),
+        prompt: Arc::from(prompt),
+        shared,
+        remaining: std::sync::atomic::AtomicUsize::new(samples.len()),
+        samples,
+    }))
+}
+
 async fn generate_loop(
     p: &Pipeline,
-    rx: async_channel::Receiver<Arc<Work>>,
+    prep: &Prepared,
+    done: &HashSet<String>,
+    rx: async_channel::Receiver<Slot>,
     tx: async_channel::Sender<Generated>,
     stats: &Stats,
     stop: &StopControl,
 ) {
-    while let Ok(work) = rx.recv().await {
+    while let Ok(slot) = rx.recv().await {
+        let work = match prepare(p, prep, done, slot) {
+            Ok(Some(work)) => Arc::new(work),
+            Ok(None) => continue,
+            Err(e) => {
+                stop.request(Outcome::Failed(e));
+                return;
+            }
+        };
+        stats.record_problem_started(&work.problem.source);
         let req = GenRequest {
             problem_id: work.problem.id.clone(),
             prompt: work.prompt.to_string(),
@@ -314,72 +374,118 @@ async fn generate_loop(
 fn verify_loop(
     p: &Pipeline,
     rx: async_channel::Receiver<Generated>,
-    tx: std::sync::mpsc::SyncSender<Row>,
+    tx: std::sync::mpsc::SyncSender<Vec<Row>>,
     stats: &Stats,
 ) {
-    let sampling = serde_json::to_string(&p.config.sampling).unwrap_or_default();
-    let model_id = p.generator.model_id().to_owned();
-    while let Ok(item) = rx.recv_blocking() {
-        let problem = &item.work.problem;
-        let sample = Sample {
-            id: item.sample_id.clone(),
-            problem: problem.text.clone(),
-            completion: item.completion.text.clone(),
-            reference: problem.reference.clone(),
-            constraints: problem.constraints.clone(),
-            tests: problem.tests.clone(),
-            entry_point: problem.entry_point.clone(),
-            structured: Some(problem.structured.clone()),
+    let sampling: Arc<str> = serde_json::to_string(&p.config.sampling)
+        .unwrap_or_default()
+        .into();
+    let model_id: Arc<str> = p.generator.model_id().into();
+    let mut rows = Vec::with_capacity(ROW_BATCH);
+    let mut counts = Counts::default();
+    // Hands the batch and its counts over together: the stats never count a sample the sink
+    // has not been given.
+    let hand_over = |rows: &mut Vec<Row>, counts: &mut Counts| {
+        stats.add(counts);
+        *counts = Counts::default();
+        tx.send(std::mem::replace(rows, Vec::with_capacity(ROW_BATCH)))
+            .is_ok()
+    };
+    loop {
+        let item = if rows.is_empty() {
+            match rx.recv_blocking() {
+                Ok(item) => item,
+                Err(_) => break,
+            }
+        } else {
+            match rx.try_recv() {
+                Ok(item) => item,
+                Err(async_channel::TryRecvError::Empty) => {
+                    if !hand_over(&mut rows, &mut counts) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(async_channel::TryRecvError::Closed) => break,
+            }
         };
-        let (verdicts, accepted) = p.chain.run(&sample);
-        stats.record_sample(
-            &problem.source,
-            &verdicts,
-            accepted,
-            item.completion.prompt_tokens,
-            item.completion.completion_tokens,
-        );
-        let left = item
-            .work
-            .remaining
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-        if left == 1 {
-            stats.record_problem_done(&problem.source);
-        }
-        let row = Row {
-            sample_id: item.sample_id,
-            problem_id: problem.id.clone(),
-            source: problem.source.clone(),
-            problem_index: problem.index,
-            sample_index: item.completion.sample_index,
-            problem: problem.text.clone(),
-            structured: problem.structured.to_string(),
-            prompt: item.work.prompt.to_string(),
-            extracted_answer: (p.extract_answer)(&sample.completion),
-            completion: sample.completion,
-            reference_answer: problem.reference.clone(),
-            verdicts,
-            accepted,
-            model_id: model_id.clone(),
-            sampling: sampling.clone(),
-            seed: p.config.run.seed,
-            template_hash: p.templates[item.work.source].hash().to_owned(),
-            prompt_tokens: item.completion.prompt_tokens,
-            completion_tokens: item.completion.completion_tokens,
-            latency_ms: item.completion.latency_ms,
-            finish_reason: item.completion.finish_reason,
-            created_at_us: chrono::Utc::now().timestamp_micros(),
-            smelt_version: env!("CARGO_PKG_VERSION").to_owned(),
-        };
-        if tx.send(row).is_err() {
+        let row = verify_one(p, item, &sampling, &model_id, &mut counts);
+        rows.push(row);
+        if rows.len() >= ROW_BATCH && !hand_over(&mut rows, &mut counts) {
             return;
         }
+    }
+    if !rows.is_empty() {
+        hand_over(&mut rows, &mut counts);
+    }
+}
+
+/// Verifies one completion and builds its row; counts it into `counts`.
+fn verify_one(
+    p: &Pipeline,
+    item: Generated,
+    sampling: &Arc<str>,
+    model_id: &Arc<str>,
+    counts: &mut Counts,
+) -> Row {
+    let problem = &item.work.problem;
+    let shared = &item.work.shared;
+    let completion = item.completion;
+    let sample = Sample {
+        id: item.sample_id,
+        problem: problem.text.clone(),
+        completion: completion.text,
+        reference: problem.reference.clone(),
+        constraints: problem.constraints.clone(),
+        tests: problem.tests.clone(),
+        entry_point: problem.entry_point.clone(),
+        structured: Some(problem.structured.clone()),
+    };
+    let (verdicts, accepted) = p.chain.run(&sample);
+    counts.record_sample(
+        &problem.source,
+        &verdicts,
+        accepted,
+        completion.prompt_tokens,
+        completion.completion_tokens,
+    );
+    let left = item
+        .work
+        .remaining
+        .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    if left == 1 {
+        counts.record_problem_done(&problem.source);
+    }
+    Row {
+        extracted_answer: (p.extract_answer)(&sample.completion),
+        sample_id: sample.id,
+        problem_id: shared.problem_id.clone(),
+        source: shared.source.clone(),
+        problem_index: problem.index,
+        sample_index: completion.sample_index,
+        problem: shared.text.clone(),
+        structured: shared.structured.clone(),
+        prompt: item.work.prompt.clone(),
+        completion: sample.completion,
+        reference_answer: shared.reference.clone(),
+        verdicts,
+        accepted,
+        model_id: model_id.clone(),
+        sampling: sampling.clone(),
+        seed: p.config.run.seed,
+        template_hash: shared.template_hash.clone(),
+        prompt_tokens: completion.prompt_tokens,
+        completion_tokens: completion.completion_tokens,
+        latency_ms: completion.latency_ms,
+        finish_reason: completion.finish_reason,
+        created_at_us: chrono::Utc::now().timestamp_micros(),
+        smelt_version: env!("CARGO_PKG_VERSION"),
     }
 }
 
 fn sink_loop(
     mut sink: Sink,
-    rx: std::sync::mpsc::Receiver<Row>,
+    rx: std::sync::mpsc::Receiver<Vec<Row>>,
     stats: &Stats,
     stop: &StopControl,
 ) -> Result<(), String> {
@@ -390,7 +496,11 @@ fn sink_loop(
     };
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(row) => sink.push(row).map_err(fail)?,
+            Ok(rows) => {
+                for row in rows {
+                    sink.push(row).map_err(fail)?;
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }

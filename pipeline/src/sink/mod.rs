@@ -106,10 +106,7 @@ impl Sink {
                 self.commit(REJECTED)?;
             }
         } else {
-            *self
-                .dropped_by_source
-                .entry(row.source.clone())
-                .or_default() += 1;
+            count(&mut self.dropped_by_source, &row.source);
             self.dropped.push(row.sample_id);
         }
         Ok(())
@@ -168,7 +165,7 @@ impl Sink {
                 } else {
                     &mut commit.rejected
                 };
-                *counts.entry(row.source.clone()).or_default() += 1;
+                count(counts, &row.source);
             }
             commit.samples = rows.into_iter().map(|r| r.sample_id).collect();
         }
@@ -182,6 +179,16 @@ impl Sink {
 }
 
 /// Removes `*.tmp` files and shards that no commit names; fails if a committed shard is gone.
+/// `counts[source] += 1`, allocating the key only the first time.
+fn count(counts: &mut BTreeMap<String, u64>, source: &str) {
+    match counts.get_mut(source) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(source.to_owned(), 1);
+        }
+    }
+}
+
 fn clean_leftovers(dir: &Path, committed: &[ShardRecord]) -> Result<(), SinkError> {
     let known: HashSet<&str> = committed.iter().map(|s| s.path.as_str()).collect();
     for split in [ACCEPTED, REJECTED] {

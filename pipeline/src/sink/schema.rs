@@ -5,34 +5,37 @@ use smelt_verifiers::VerdictRecord;
 use std::sync::{Arc, LazyLock};
 
 /// One output row: a verified (or rejected) sample with everything needed to audit it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+///
+/// Text shared by every sample of a problem (or of the run) is reference-counted, so a row
+/// costs one allocation per value that is its own (id, completion, answer, verdicts).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub sample_id: String,
-    pub problem_id: String,
-    pub source: String,
+    pub problem_id: Arc<str>,
+    pub source: Arc<str>,
     pub problem_index: u64,
     pub sample_index: u32,
-    pub problem: String,
+    pub problem: Arc<str>,
     /// The problem's structured form, as JSON text.
-    pub structured: String,
-    pub prompt: String,
+    pub structured: Arc<str>,
+    pub prompt: Arc<str>,
     pub completion: String,
     pub extracted_answer: Option<String>,
-    pub reference_answer: Option<String>,
+    pub reference_answer: Option<Arc<str>>,
     pub verdicts: Vec<VerdictRecord>,
     pub accepted: bool,
-    pub model_id: String,
+    pub model_id: Arc<str>,
     /// Sampling parameters, as JSON text.
-    pub sampling: String,
+    pub sampling: Arc<str>,
     pub seed: u64,
-    pub template_hash: String,
+    pub template_hash: Arc<str>,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     pub latency_ms: f64,
     pub finish_reason: String,
     /// Microseconds since the Unix epoch, UTC.
     pub created_at_us: i64,
-    pub smelt_version: String,
+    pub smelt_version: &'static str,
 }
 
 /// The struct type of one entry of the `verdicts` list column.
