@@ -29,20 +29,43 @@ pub fn sample_id(
     sampling_fingerprint: &str,
     sample_index: u32,
 ) -> String {
-    let mut h = Sha256::new();
-    for part in [
-        problem.id.as_str(),
-        problem.text.as_str(),
-        problem.reference.as_deref().unwrap_or(""),
-        template_hash,
-        model_id,
-        sampling_fingerprint,
-    ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+    SampleIds::new(problem, template_hash, model_id, sampling_fingerprint).id(sample_index)
+}
+
+/// The sample ids of one problem: the common part is hashed once, each sample index after it.
+#[derive(Clone)]
+pub struct SampleIds {
+    prefix: Sha256,
+}
+
+impl SampleIds {
+    pub fn new(
+        problem: &Problem,
+        template_hash: &str,
+        model_id: &str,
+        sampling_fingerprint: &str,
+    ) -> Self {
+        let mut h = Sha256::new();
+        for part in [
+            problem.id.as_str(),
+            problem.text.as_str(),
+            problem.reference.as_deref().unwrap_or(""),
+            template_hash,
+            model_id,
+            sampling_fingerprint,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        SampleIds { prefix: h }
     }
-    h.update(sample_index.to_le_bytes());
-    hex::encode(&h.finalize()[..16])
+
+    /// The id of sample `sample_index`.
+    pub fn id(&self, sample_index: u32) -> String {
+        let mut h = self.prefix.clone();
+        h.update(sample_index.to_le_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
 }
 
 /// The identity a run's journal is stamped with.

@@ -16,7 +16,7 @@ pub mod stop;
 
 use crate::config::PipelineConfig;
 use crate::generate::{Completion, GenError, GenRequest, Generator};
-use crate::identity::{sample_id, sampling_fingerprint};
+use crate::identity::{sampling_fingerprint, SampleIds};
 use crate::problem::Problem;
 use crate::prompt::PromptTemplate;
 use crate::sink::schema::Row;
@@ -78,11 +78,12 @@ struct SharedColumns {
 /// hands over sooner whenever its input queue is empty, so nothing waits on a full batch).
 const ROW_BATCH: usize = 256;
 
-/// One completion waiting for verification.
+/// A problem's completions waiting for verification (one message per problem, not per
+/// sample: every hand-off between threads costs a wake-up).
 struct Generated {
     work: Arc<Work>,
-    completion: Completion,
-    sample_id: String,
+    /// (sample id, completion) pairs.
+    completions: Vec<(String, Completion)>,
 }
 
 /// Runs the pipeline to completion or until stopped. Returns how it ended.
@@ -98,8 +99,8 @@ pub async fn run(
     let done: Arc<HashSet<String>> = Arc::new(sink.journal().state().done.clone());
     let prepared = Arc::new(Prepared::new(&pipeline));
 
-    let (work_tx, work_rx) = async_channel::bounded::<Slot>(in_flight * 2);
-    let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 4);
+    let feeder = Arc::new(Feeder::new(&pipeline));
+    let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 2);
     let (row_tx, row_rx) = sync_channel::<Vec<Row>>(16);
 
     // Sink thread: owns the sink, commits shards, flushes on exit.
@@ -128,17 +129,17 @@ pub async fn run(
     // Generation tasks.
     let mut generators = tokio::task::JoinSet::new();
     for _ in 0..in_flight {
-        let rx = work_rx.clone();
+        let feeder = feeder.clone();
         let tx = gen_tx.clone();
         let p = pipeline.clone();
         let st = stats.clone();
         let sp = stop.clone();
         let done = done.clone();
         let prep = prepared.clone();
-        generators.spawn(async move { generate_loop(&p, &prep, &done, rx, tx, &st, &sp).await });
+        generators
+            .spawn(async move { generate_loop(&p, &prep, &done, &feeder, tx, &st, &sp).await });
     }
     drop(gen_tx);
-    drop(work_rx);
 
     // Budget timer.
     let timer = options.max_duration.map(|d| {
@@ -151,9 +152,6 @@ pub async fn run(
             )));
         })
     });
-
-    // Producer (runs here).
-    produce(&pipeline, work_tx, &stats, &stop).await;
 
     // Drain: generation tasks finish their queue; after a stop they get a grace period.
     let drained = tokio::select! {
@@ -217,53 +215,60 @@ impl Prepared {
     }
 }
 
-/// Walks the schedule and hands out slots; the generation tasks build the problems (in
-/// parallel: building, hashing and rendering cost more than walking the schedule).
-async fn produce(
-    p: &Pipeline,
-    tx: async_channel::Sender<Slot>,
-    stats: &Stats,
-    stop: &StopControl,
-) {
-    let cfg = &p.config;
-    let slots = cfg
-        .sources
-        .iter()
-        .zip(&p.sources)
-        .map(|(e, s)| ScheduleSlot::new(e, s.len()))
-        .collect();
-    let mut schedule = Schedule::new(slots, cfg.limits.max_problems);
-    let has_targets = cfg.limits.target_accepted.is_some()
-        || cfg.sources.iter().any(|s| s.target_accepted.is_some());
-    loop {
-        if stop.is_stopped() {
-            break;
+/// The deterministic schedule, shared by the generation tasks: each takes its next problem
+/// here (a short lock, no hand-off between threads), after checking stop and targets.
+struct Feeder {
+    schedule: std::sync::Mutex<Schedule>,
+    has_targets: bool,
+}
+
+impl Feeder {
+    fn new(p: &Pipeline) -> Self {
+        let cfg = &p.config;
+        let slots = cfg
+            .sources
+            .iter()
+            .zip(&p.sources)
+            .map(|(e, s)| ScheduleSlot::new(e, s.len()))
+            .collect();
+        Feeder {
+            schedule: std::sync::Mutex::new(Schedule::new(slots, cfg.limits.max_problems)),
+            has_targets: cfg.limits.target_accepted.is_some()
+                || cfg.sources.iter().any(|s| s.target_accepted.is_some()),
         }
-        if has_targets {
-            let total = stats.snapshot().total;
+    }
+
+    /// The next problem to generate, or `None` once the schedule is exhausted or the run is
+    /// stopping (a stop request, or a target reached just now).
+    fn next(&self, p: &Pipeline, stats: &Stats, stop: &StopControl) -> Option<Slot> {
+        if stop.is_stopped() {
+            return None;
+        }
+        let cfg = &p.config;
+        let mut schedule = self
+            .schedule
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.has_targets {
             if let Some(target) = cfg.limits.target_accepted {
-                if total.accepted >= target {
+                if stats.total_accepted() >= target {
                     stop.request(Outcome::TargetReached(format!(
                         "target of {target} accepted samples reached"
                     )));
-                    break;
+                    return None;
                 }
             }
             for (i, s) in cfg.sources.iter().enumerate() {
-                let accepted = total.sources.get(&s.name).map_or(0, |c| c.accepted);
-                if s.target_accepted.is_some_and(|t| accepted >= t) {
+                if s.target_accepted
+                    .is_some_and(|t| stats.accepted_for(&s.name) >= t)
+                {
                     schedule.stop_source(i);
                 }
             }
         }
-        let Some((source, index)) = schedule.next() else {
-            break;
-        };
-        tokio::select! {
-            sent = tx.send(Slot { source, index }) => if sent.is_err() { break },
-            _ = stop.stopped() => break,
-        }
-        stats.set_queue_depth("generate", tx.len() as u64);
+        schedule
+            .next()
+            .map(|(source, index)| Slot { source, index })
     }
 }
 
@@ -279,18 +284,10 @@ fn prepare(
         .problem(slot.index)
         .map_err(|e| e.to_string())?;
     let template = &p.templates[slot.source];
+    let ids = SampleIds::new(&problem, template.hash(), &prep.model_id, &prep.fingerprint);
     let samples: Vec<(u32, String)> = (0..p.config.sampling.samples_per_problem)
-        .map(|k| {
-            let id = sample_id(
-                &problem,
-                template.hash(),
-                &prep.model_id,
-                &prep.fingerprint,
-                k,
-            );
-            (k, id)
-        })
-        .filter(|(_, id)| !done.contains(id))
+        .map(|k| (k, ids.id(k)))
+        .filter(|(_, id)| done.is_empty() || !done.contains(id))
         .collect();
     if samples.is_empty() {
         return Ok(None);
@@ -317,12 +314,12 @@ async fn generate_loop(
     p: &Pipeline,
     prep: &Prepared,
     done: &HashSet<String>,
-    rx: async_channel::Receiver<Slot>,
+    feeder: &Feeder,
     tx: async_channel::Sender<Generated>,
     stats: &Stats,
     stop: &StopControl,
 ) {
-    while let Ok(slot) = rx.recv().await {
+    while let Some(slot) = feeder.next(p, stats, stop) {
         let work = match prepare(p, prep, done, slot) {
             Ok(Some(work)) => Arc::new(work),
             Ok(None) => continue,
@@ -340,22 +337,18 @@ async fn generate_loop(
         };
         match p.generator.generate(&req).await {
             Ok(completions) => {
-                for completion in completions {
-                    let Some((_, id)) = work
-                        .samples
-                        .iter()
-                        .find(|(k, _)| *k == completion.sample_index)
-                    else {
-                        continue;
-                    };
-                    let item = Generated {
-                        sample_id: id.clone(),
-                        work: work.clone(),
-                        completion,
-                    };
-                    if tx.send(item).await.is_err() {
-                        return;
-                    }
+                let completions: Vec<(String, Completion)> = completions
+                    .into_iter()
+                    .filter_map(|c| {
+                        let (_, id) = work.samples.iter().find(|(k, _)| *k == c.sample_index)?;
+                        Some((id.clone(), c))
+                    })
+                    .collect();
+                if completions.is_empty() {
+                    continue;
+                }
+                if tx.send(Generated { work, completions }).await.is_err() {
+                    return;
                 }
                 stats.set_queue_depth("verify", tx.len() as u64);
             }
@@ -409,8 +402,17 @@ fn verify_loop(
                 Err(async_channel::TryRecvError::Closed) => break,
             }
         };
-        let row = verify_one(p, item, &sampling, &model_id, &mut counts);
-        rows.push(row);
+        for (id, completion) in item.completions {
+            rows.push(verify_one(
+                p,
+                &item.work,
+                id,
+                completion,
+                &sampling,
+                &model_id,
+                &mut counts,
+            ));
+        }
         if rows.len() >= ROW_BATCH && !hand_over(&mut rows, &mut counts) {
             return;
         }
@@ -423,16 +425,17 @@ fn verify_loop(
 /// Verifies one completion and builds its row; counts it into `counts`.
 fn verify_one(
     p: &Pipeline,
-    item: Generated,
+    work: &Work,
+    sample_id: String,
+    completion: Completion,
     sampling: &Arc<str>,
     model_id: &Arc<str>,
     counts: &mut Counts,
 ) -> Row {
-    let problem = &item.work.problem;
-    let shared = &item.work.shared;
-    let completion = item.completion;
+    let problem = &work.problem;
+    let shared = &work.shared;
     let sample = Sample {
-        id: item.sample_id,
+        id: sample_id,
         problem: problem.text.clone(),
         completion: completion.text,
         reference: problem.reference.clone(),
@@ -449,8 +452,7 @@ fn verify_one(
         completion.prompt_tokens,
         completion.completion_tokens,
     );
-    let left = item
-        .work
+    let left = work
         .remaining
         .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     if left == 1 {
@@ -465,7 +467,7 @@ fn verify_one(
         sample_index: completion.sample_index,
         problem: shared.text.clone(),
         structured: shared.structured.clone(),
-        prompt: item.work.prompt.clone(),
+        prompt: work.prompt.clone(),
         completion: sample.completion,
         reference_answer: shared.reference.clone(),
         verdicts,

@@ -11,7 +11,7 @@ use arrow::array::{
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Write;
@@ -34,10 +34,22 @@ pub struct WrittenShard {
     pub sha256: String,
 }
 
+/// Long text columns (problem, prompt and structured repeat once per sample of a problem, so
+/// they keep their dictionaries).
+const LONG_TEXT_COLUMNS: [&str; 4] = ["problem", "structured", "prompt", "completion"];
+/// Columns whose values are all distinct.
+const UNIQUE_COLUMNS: [&str; 1] = ["sample_id"];
+
 /// Builds the Arrow batch for `rows` with the declared schema.
 pub fn to_batch(rows: &[Row]) -> Result<RecordBatch, SinkError> {
+    // Sized up front: growing a builder value by value copies its buffer over and over.
     let s = |f: fn(&Row) -> &str| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+        let bytes = rows.iter().map(|r| f(r).len()).sum();
+        let mut b = StringBuilder::with_capacity(rows.len(), bytes);
+        for r in rows {
+            b.append_value(f(r));
+        }
+        Arc::new(b.finish())
     };
     let opt = |f: fn(&Row) -> Option<&str>| -> ArrayRef {
         Arc::new(rows.iter().map(f).collect::<StringArray>())
@@ -154,10 +166,18 @@ pub fn write_shard(
         ShardCompression::Snappy => Compression::SNAPPY,
         ShardCompression::None => Compression::UNCOMPRESSED,
     };
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(compression)
-        .set_created_by(format!("smelt {}", env!("CARGO_PKG_VERSION")))
-        .build();
+        .set_created_by(format!("smelt {}", env!("CARGO_PKG_VERSION")));
+    for column in LONG_TEXT_COLUMNS {
+        // Min/max statistics of long texts cost compares and help no reader.
+        props = props.set_column_statistics_enabled(column.into(), EnabledStatistics::None);
+    }
+    for column in UNIQUE_COLUMNS {
+        // Every value is distinct: a dictionary would be built and then abandoned.
+        props = props.set_column_dictionary_enabled(column.into(), false);
+    }
+    let props = props.build();
     let mut writer = ArrowWriter::try_new(HashingWriter::new(file), schema(), Some(props))?;
     writer.write(&batch)?;
     let hashing = writer.into_inner()?;
