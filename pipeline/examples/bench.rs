@@ -57,8 +57,19 @@ fn main() -> Res<()> {
     let short = tmp.path().join("prompts-short");
     std::fs::create_dir_all(&short)?;
     std::fs::write(short.join("arithmetic.j2"), "Q: {{ problem }}\nA:")?;
-    if let Err(e) = engine_vs_smelt(&bin, tmp.path(), &short, n(64.0) as usize) {
-        println!("engine vs smelt run: failed: {e}");
+    let tiny = tiny_model::Spec::new(tiny_model::Arch::Qwen2);
+    // A 0.4M-parameter model decodes a step in a few milliseconds, so any fixed per-step cost
+    // weighs far more than with a real model; the ~13M one is closer to real per-token work.
+    let mut small = tiny_model::Spec::new(tiny_model::Arch::Qwen2);
+    (small.hidden, small.layers, small.heads, small.kv_heads) = (512, 4, 8, 4);
+    small.intermediate = 1536;
+    for (label, spec, requests) in [
+        ("tiny model", tiny, n(64.0)),
+        ("small model", small, n(32.0)),
+    ] {
+        if let Err(e) = engine_vs_smelt(&bin, tmp.path(), &short, spec, label, requests as usize) {
+            println!("engine vs smelt run ({label}): failed: {e}");
+        }
     }
     keep(tmp);
     Ok(())
@@ -135,15 +146,21 @@ fn run_smelt(bin: &Path, dir: &Path, args: &[&str]) -> Res<serde_json::Value> {
     Ok(serde_json::from_str(&report)?)
 }
 
-fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) -> Res<()> {
-    let model = tmp.join("model");
-    let mut spec = tiny_model::Spec::new(tiny_model::Arch::Qwen2);
+fn engine_vs_smelt(
+    bin: &Path,
+    tmp: &Path,
+    prompts_dir: &Path,
+    mut spec: tiny_model::Spec,
+    label: &str,
+    requests: usize,
+) -> Res<()> {
+    let model = tmp.join(format!("model-{}", label.replace(' ', "-")));
     spec.eos_bias = -30.0; // every completion runs to max_tokens: equal work on both sides
-    tiny_model::write_spec(&model, &spec)?;
+    let written = tiny_model::write_spec(&model, &spec)?;
     let (concurrency, max_tokens) = (8usize, 64usize);
 
     // The exact prompts smelt will send, rendered from the same source and template.
-    let dir = tmp.join("engine");
+    let dir = tmp.join(format!("engine-{}", label.replace(' ', "-")));
     std::fs::create_dir_all(&dir)?;
     let model_toml = format!(
         "kind = \"mistralrs\"\nid = \"{}\"\nchat = false\nmax_in_flight = {concurrency}",
@@ -183,7 +200,10 @@ fn engine_vs_smelt(bin: &Path, tmp: &Path, prompts_dir: &Path, requests: usize) 
     }
     let e = engine.iter().sum::<f64>() / engine.len() as f64;
     let s = through.iter().sum::<f64>() / through.len() as f64;
-    println!("embedded engine, tiny model, {requests} requests × {max_tokens} tokens, {concurrency} in flight (2 rounds, alternating):");
+    println!(
+        "embedded engine, {label} ({:.1}M parameters), {requests} requests × {max_tokens} tokens, {concurrency} in flight (2 rounds, alternating):",
+        written.parameters as f64 / 1e6
+    );
     println!("  engine alone : {e:>10.1} tokens/s   {engine:.1?}");
     println!("  smelt run    : {s:>10.1} tokens/s   {through:.1?}");
     println!("  ratio smelt/engine: {:.3}   (target ≥ 0.95)\n", s / e);

@@ -33,11 +33,11 @@ fn row(
 ) -> Row {
     Row {
         sample_id: format!("{source}-{problem}#{sample}"),
-        problem_id: format!("{source}-{problem}"),
+        problem_id: format!("{source}-{problem}").into(),
         source: source.into(),
         problem_index: problem,
         sample_index: sample,
-        problem: format!("What is {problem} +\n {problem}?"),
+        problem: format!("What is {problem} +\n {problem}?").into(),
         structured: "{}".into(),
         prompt: "prompt".into(),
         completion: format!(
@@ -46,7 +46,7 @@ fn row(
             problem * 2
         ),
         extracted_answer: Some((problem * 2).to_string()),
-        reference_answer: Some((problem * 2).to_string()),
+        reference_answer: Some((problem * 2).to_string().into()),
         verdicts,
         accepted,
         model_id: "tiny".into(),

@@ -76,7 +76,7 @@ struct SharedColumns {
 
 /// Rows a verification thread gathers before handing them to the sink in one message (it
 /// hands over sooner whenever its input queue is empty, so nothing waits on a full batch).
-const ROW_BATCH: usize = 256;
+const ROW_BATCH: usize = 64;
 
 /// A problem's completions waiting for verification (one message per problem, not per
 /// sample: every hand-off between threads costs a wake-up).
@@ -101,7 +101,7 @@ pub async fn run(
 
     let feeder = Arc::new(Feeder::new(&pipeline));
     let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 2);
-    let (row_tx, row_rx) = sync_channel::<Vec<Row>>(16);
+    let (row_tx, row_rx) = sync_channel::<Vec<Row>>(8);
 
     // Sink thread: owns the sink, commits shards, flushes on exit.
     let sink_stats = stats.clone();
@@ -402,10 +402,14 @@ fn verify_loop(
                 Err(async_channel::TryRecvError::Closed) => break,
             }
         };
+        // The problem's ground truth is copied into a sample once per problem; each
+        // completion takes its turn in it.
+        let mut sample = problem_sample(&item.work.problem);
         for (id, completion) in item.completions {
             rows.push(verify_one(
                 p,
                 &item.work,
+                &mut sample,
                 id,
                 completion,
                 &sampling,
@@ -422,29 +426,38 @@ fn verify_loop(
     }
 }
 
-/// Verifies one completion and builds its row; counts it into `counts`.
+/// What the verifiers see of `problem`, without an id or completion yet.
+fn problem_sample(problem: &Problem) -> Sample {
+    Sample {
+        id: String::new(),
+        problem: problem.text.clone(),
+        completion: String::new(),
+        reference: problem.reference.clone(),
+        constraints: problem.constraints.clone(),
+        tests: problem.tests.clone(),
+        entry_point: problem.entry_point.clone(),
+        structured: Some(problem.structured.clone()),
+    }
+}
+
+/// Verifies one completion (placed in `sample`, which holds its problem's ground truth) and
+/// builds its row; counts it into `counts`.
+#[allow(clippy::too_many_arguments)]
 fn verify_one(
     p: &Pipeline,
     work: &Work,
+    sample: &mut Sample,
     sample_id: String,
-    completion: Completion,
+    mut completion: Completion,
     sampling: &Arc<str>,
     model_id: &Arc<str>,
     counts: &mut Counts,
 ) -> Row {
     let problem = &work.problem;
     let shared = &work.shared;
-    let sample = Sample {
-        id: sample_id,
-        problem: problem.text.clone(),
-        completion: completion.text,
-        reference: problem.reference.clone(),
-        constraints: problem.constraints.clone(),
-        tests: problem.tests.clone(),
-        entry_point: problem.entry_point.clone(),
-        structured: Some(problem.structured.clone()),
-    };
-    let (verdicts, accepted) = p.chain.run(&sample);
+    sample.id = sample_id;
+    sample.completion = std::mem::take(&mut completion.text);
+    let (verdicts, accepted) = p.chain.run(sample);
     counts.record_sample(
         &problem.source,
         &verdicts,
@@ -460,7 +473,7 @@ fn verify_one(
     }
     Row {
         extracted_answer: (p.extract_answer)(&sample.completion),
-        sample_id: sample.id,
+        sample_id: std::mem::take(&mut sample.id),
         problem_id: shared.problem_id.clone(),
         source: shared.source.clone(),
         problem_index: problem.index,
@@ -468,7 +481,7 @@ fn verify_one(
         problem: shared.text.clone(),
         structured: shared.structured.clone(),
         prompt: work.prompt.clone(),
-        completion: sample.completion,
+        completion: std::mem::take(&mut sample.completion),
         reference_answer: shared.reference.clone(),
         verdicts,
         accepted,
