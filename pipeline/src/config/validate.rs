@@ -75,6 +75,10 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
             if m.id.as_deref().is_none_or(str::is_empty) {
                 err("model.id: set a local model directory, a .gguf file or a hub id (or MODEL=/path with make run)".into());
             }
+            // The same parser the engine uses, so `validate` and the run agree.
+            if let Some(Err(e)) = m.isq.as_deref().map(crate::generate::mistral::parse_isq) {
+                err(e);
+            }
         }
         ModelKind::Openai => {
             if m.url.is_none() {
@@ -176,5 +180,30 @@ fn check_output(config: &PipelineConfig, err: &mut impl FnMut(String)) {
     }
     if let Err(e) = humantime::parse_duration(&o.max_shard_age) {
         err(format!("output.max_shard_age {:?}: {e}", o.max_shard_age));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn check(model: &str) -> Result<(), Vec<String>> {
+        let text = format!(
+            "[run]\nname = \"t\"\n\n[limits]\nmax_problems = 1\n\n[model]\n{model}\n\n[[sources]]\nname = \"a\"\ntype = \"arithmetic\"\ntemplate = \"p.j2\"\n\n[[verifiers]]\ntype = \"answer\"\n"
+        );
+        let config = crate::config::load::load_str(&text, Path::new("x.toml"), Path::new("."), &[])
+            .expect("parses");
+        validate(&config, &Registry::builtin())
+    }
+
+    #[test]
+    fn isq_is_checked_without_loading_a_model() {
+        check("kind = \"mistralrs\"\nid = \"m\"\nisq = \"Q4K\"").expect("Q4K is an ISQ type");
+        let errors = check("kind = \"mistralrs\"\nid = \"m\"\nisq = \"Q9X\"").unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("model.isq = `Q9X`")),
+            "{errors:?}"
+        );
     }
 }
