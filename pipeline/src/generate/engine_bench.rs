@@ -118,6 +118,15 @@ pub async fn run(bench: &EngineBench) -> Result<BenchReport, GenError> {
                 bench.model_dir.display()
             ))
         })?;
+    // The generator's own load probe (one greedy token), so neither side's clock includes
+    // the first pass over freshly mapped weights.
+    let sender = model
+        .inner()
+        .get_sender(None)
+        .map_err(|e| GenError::Fatal(format!("the mistral.rs engine is gone: {e}")))?;
+    mistral::probe(&sender)
+        .await
+        .map_err(|e| GenError::Load(format!("warm-up request failed: {e}")))?;
     run_on(Arc::new(model), bench).await
 }
 

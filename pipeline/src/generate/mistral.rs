@@ -291,7 +291,7 @@ impl Generator for MistralGenerator {
 
 /// Generates one greedy token, so that a model that loads but cannot run (e.g. BF16 weights on
 /// a CPU, which has no BF16 matmul) fails at start-up rather than on every request.
-async fn probe(sender: &mpsc::Sender<Request>) -> Result<(), String> {
+pub(crate) async fn probe(sender: &mpsc::Sender<Request>) -> Result<(), String> {
     let (tx, mut rx) = mpsc::channel(1);
     let request = normal_request(
         RequestMessage::Completion {

@@ -62,7 +62,7 @@ fn row(
             "stop".into()
         },
         created_at_us: 1_700_000_000_000_000,
-        smelt_version: "0.1.0".into(),
+        smelt_version: "0.1.0",
     }
 }
 

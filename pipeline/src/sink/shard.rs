@@ -91,7 +91,7 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch, SinkError> {
         Arc::new(TimestampMicrosecondArray::from_iter_values(
             rows.iter().map(|r| r.created_at_us),
         )),
-        s(|r| &r.smelt_version),
+        s(|r| r.smelt_version),
     ];
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
