@@ -5,14 +5,16 @@ pub mod fault;
 pub mod manifest;
 pub mod schema;
 pub mod shard;
+pub mod writer;
 
-use crate::journal::{Commit, Journal, JournalError, ShardRecord};
-use manifest::Manifest;
+use crate::journal::{Journal, JournalError, ShardRecord};
 use schema::Row;
 pub use shard::ShardCompression;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
+use writer::{Job, Target, Writer};
 
 pub const ACCEPTED: &str = "accepted";
 pub const REJECTED: &str = "rejected";
@@ -47,10 +49,11 @@ pub struct SinkConfig {
     pub max_shard_age: Duration,
 }
 
-/// The sink. Single-threaded: the runtime owns it on one blocking thread.
+/// The sink: buffers rows on the runtime's sink thread and hands full shards to the
+/// [`writer::Writer`] thread, which writes and commits them in order.
 pub struct Sink {
     config: SinkConfig,
-    journal: Journal,
+    writer: Writer,
     accepted: Vec<Row>,
     rejected: Vec<Row>,
     dropped: Vec<String>,
@@ -63,9 +66,14 @@ impl Sink {
     /// no commit names) and checking that committed shards are intact.
     pub fn open(config: SinkConfig, journal: Journal) -> Result<Sink, SinkError> {
         clean_leftovers(&config.dir, journal.state().shards.as_slice())?;
+        let target = Target {
+            dir: config.dir.clone(),
+            run_name: config.run_name.clone(),
+            compression: config.compression,
+        };
         let sink = Sink {
+            writer: Writer::new(target, journal),
             config,
-            journal,
             accepted: Vec::new(),
             rejected: Vec::new(),
             dropped: Vec::new(),
@@ -79,12 +87,13 @@ impl Sink {
                 manifest::dataset_card(&sink.config.run_name).as_bytes(),
             )?;
         }
-        sink.write_manifest()?;
+        sink.writer.write_manifest()?;
         Ok(sink)
     }
 
-    pub fn journal(&self) -> &Journal {
-        &self.journal
+    /// The journal (locked while held: read what you need and let go).
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.writer.journal()
     }
 
     /// Rows waiting for a shard.
@@ -92,7 +101,7 @@ impl Sink {
         self.accepted.len() + self.rejected.len() + self.dropped.len()
     }
 
-    /// Adds a verified row; commits a shard when one is full.
+    /// Adds a verified row; hands a shard to the writer when one is full.
     pub fn push(&mut self, row: Row) -> Result<(), SinkError> {
         self.oldest.get_or_insert_with(Instant::now);
         if row.accepted {
@@ -123,7 +132,7 @@ impl Sink {
         Ok(())
     }
 
-    /// Commits everything buffered.
+    /// Commits everything buffered and waits until it is committed.
     pub fn flush(&mut self) -> Result<(), SinkError> {
         if !self.accepted.is_empty() || (self.rejected.is_empty() && !self.dropped.is_empty()) {
             self.commit(ACCEPTED)?;
@@ -132,53 +141,24 @@ impl Sink {
             self.commit(REJECTED)?;
         }
         self.oldest = None;
-        Ok(())
+        self.writer.wait()
     }
 
-    /// Writes the buffered rows of `split` as one shard (if any) and commits it together with
-    /// the dropped ids so far.
-    fn commit(&mut self, split: &str) -> Result<(), SinkError> {
+    /// Hands the buffered rows of `split` (if any), with the dropped ids so far, to the writer.
+    fn commit(&mut self, split: &'static str) -> Result<(), SinkError> {
         let rows = match split {
             ACCEPTED => std::mem::take(&mut self.accepted),
             _ => std::mem::take(&mut self.rejected),
         };
-        let mut commit = Commit {
+        self.writer.submit(Job {
+            split,
+            rows,
             dropped: std::mem::take(&mut self.dropped),
-            rejected: std::mem::take(&mut self.dropped_by_source),
-            ..Commit::default()
-        };
-        if !rows.is_empty() {
-            let seq = self.journal.state().next_seq(split);
-            let rel = format!("data/{split}/part-{seq:05}.parquet");
-            let written =
-                shard::write_shard(&self.config.dir.join(&rel), &rows, self.config.compression)?;
-            commit.shards.push(ShardRecord {
-                path: rel,
-                split: split.to_owned(),
-                rows: written.rows,
-                bytes: written.bytes,
-                sha256: written.sha256,
-            });
-            for row in &rows {
-                let counts = if row.accepted {
-                    &mut commit.accepted
-                } else {
-                    &mut commit.rejected
-                };
-                count(counts, &row.source);
-            }
-            commit.samples = rows.into_iter().map(|r| r.sample_id).collect();
-        }
-        self.journal.commit(commit)?;
-        self.write_manifest()
-    }
-
-    fn write_manifest(&self) -> Result<(), SinkError> {
-        Manifest::from_state(&self.config.run_name, self.journal.state()).write(&self.config.dir)
+            dropped_by_source: std::mem::take(&mut self.dropped_by_source),
+        })
     }
 }
 
-/// Removes `*.tmp` files and shards that no commit names; fails if a committed shard is gone.
 /// `counts[source] += 1`, allocating the key only the first time.
 fn count(counts: &mut BTreeMap<String, u64>, source: &str) {
     match counts.get_mut(source) {
@@ -189,6 +169,7 @@ fn count(counts: &mut BTreeMap<String, u64>, source: &str) {
     }
 }
 
+/// Removes `*.tmp` files and shards that no commit names; fails if a committed shard is gone.
 fn clean_leftovers(dir: &Path, committed: &[ShardRecord]) -> Result<(), SinkError> {
     let known: HashSet<&str> = committed.iter().map(|s| s.path.as_str()).collect();
     for split in [ACCEPTED, REJECTED] {

@@ -1,0 +1,160 @@
+//! The shard writer: a thread that writes full shards and commits them through the journal
+//! while the sink goes on taking rows (encoding, compressing and fsyncing a shard takes long
+//! enough that doing it in line would stall verification behind it).
+//!
+//! Jobs are handed over one at a time (a rendezvous channel): at most one shard is being
+//! written while the next one fills, so memory stays bounded. Jobs are written and committed
+//! in order; the first error stops the thread and is returned by the next call.
+
+use super::manifest::Manifest;
+use super::schema::Row;
+use super::shard::{self, ShardCompression};
+use super::SinkError;
+use crate::journal::{Commit, Journal, ShardRecord};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+/// One commit: the rows of one shard of `split` (maybe none) and the ids dropped since the
+/// last commit (rejected samples not kept).
+pub struct Job {
+    pub split: &'static str,
+    pub rows: Vec<Row>,
+    pub dropped: Vec<String>,
+    pub dropped_by_source: BTreeMap<String, u64>,
+}
+
+/// Where and how shards are written.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub dir: PathBuf,
+    pub run_name: String,
+    pub compression: ShardCompression,
+}
+
+/// Owns the journal (shared with the sink for reading) and the writing thread, started on the
+/// first job and joined by [`Writer::wait`].
+pub struct Writer {
+    target: Arc<Target>,
+    journal: Arc<Mutex<Journal>>,
+    running: Option<(SyncSender<Job>, JoinHandle<Result<(), SinkError>>)>,
+}
+
+impl Writer {
+    pub fn new(target: Target, journal: Journal) -> Self {
+        Writer {
+            target: Arc::new(target),
+            journal: Arc::new(Mutex::new(journal)),
+            running: None,
+        }
+    }
+
+    /// The journal. The writer thread holds it only while it commits.
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes the manifest from the journal's current state.
+    pub fn write_manifest(&self) -> Result<(), SinkError> {
+        let journal = self.journal();
+        Manifest::from_state(&self.target.run_name, journal.state()).write(&self.target.dir)
+    }
+
+    /// Hands `job` to the thread; waits only while the previous job is still being written.
+    pub fn submit(&mut self, job: Job) -> Result<(), SinkError> {
+        if self.running.is_none() {
+            self.running = Some(self.spawn()?);
+        }
+        let sent = match &self.running {
+            Some((tx, _)) => tx.send(job).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            // The thread stopped on an error: that error is the answer.
+            self.wait()?;
+            Err(SinkError::Io {
+                path: self.target.dir.clone(),
+                source: std::io::Error::other("the shard writer stopped"),
+            })
+        }
+    }
+
+    /// Waits until every submitted job is written and committed (or the first error).
+    pub fn wait(&mut self) -> Result<(), SinkError> {
+        let Some((tx, handle)) = self.running.take() else {
+            return Ok(());
+        };
+        drop(tx);
+        handle.join().unwrap_or_else(|_| {
+            Err(SinkError::Io {
+                path: self.target.dir.clone(),
+                source: std::io::Error::other("the shard writer panicked"),
+            })
+        })
+    }
+
+    fn spawn(&self) -> Result<(SyncSender<Job>, JoinHandle<Result<(), SinkError>>), SinkError> {
+        let (tx, rx) = sync_channel::<Job>(0);
+        let (target, journal) = (self.target.clone(), self.journal.clone());
+        let handle = std::thread::Builder::new()
+            .name("smelt-shards".into())
+            .spawn(move || {
+                for job in rx {
+                    write_and_commit(&target, &journal, job)?;
+                }
+                Ok(())
+            })
+            .map_err(|source| SinkError::Io {
+                path: self.target.dir.clone(),
+                source,
+            })?;
+        Ok((tx, handle))
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Finish the shard in progress: a commit is never left half done by us (a crash is
+        // handled by the journal's recovery).
+        if let Err(e) = self.wait() {
+            tracing::error!(error = %e, "shard writer failed while the sink closed");
+        }
+    }
+}
+
+fn write_and_commit(target: &Target, journal: &Mutex<Journal>, job: Job) -> Result<(), SinkError> {
+    let lock = || journal.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut commit = Commit {
+        dropped: job.dropped,
+        rejected: job.dropped_by_source,
+        ..Commit::default()
+    };
+    if !job.rows.is_empty() {
+        let seq = lock().state().next_seq(job.split);
+        let rel = format!("data/{}/part-{seq:05}.parquet", job.split);
+        let written = shard::write_shard(&target.dir.join(&rel), &job.rows, target.compression)?;
+        commit.shards.push(ShardRecord {
+            path: rel,
+            split: job.split.to_owned(),
+            rows: written.rows,
+            bytes: written.bytes,
+            sha256: written.sha256,
+        });
+        for row in &job.rows {
+            let counts = if row.accepted {
+                &mut commit.accepted
+            } else {
+                &mut commit.rejected
+            };
+            super::count(counts, &row.source);
+        }
+        commit.samples = job.rows.into_iter().map(|r| r.sample_id).collect();
+    }
+    let mut journal = lock();
+    journal.commit(commit)?;
+    Manifest::from_state(&target.run_name, journal.state()).write(&target.dir)
+}
