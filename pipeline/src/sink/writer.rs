@@ -158,3 +158,111 @@ fn write_and_commit(target: &Target, journal: &Mutex<Journal>, job: Job) -> Resu
     journal.commit(commit)?;
     Manifest::from_state(&target.run_name, journal.state()).write(&target.dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Identity;
+
+    fn row(i: u32, accepted: bool) -> Row {
+        Row {
+            sample_id: format!("s{i}"),
+            problem_id: format!("p{i}").into(),
+            source: "arith".into(),
+            problem_index: u64::from(i),
+            sample_index: 0,
+            problem: "1 + 1".into(),
+            structured: "{}".into(),
+            prompt: "Q: 1 + 1".into(),
+            completion: "\\boxed{2}".into(),
+            extracted_answer: Some("2".into()),
+            reference_answer: Some("2".into()),
+            verdicts: Vec::new(),
+            accepted,
+            model_id: "m".into(),
+            sampling: "{}".into(),
+            seed: 1,
+            template_hash: "t".into(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            latency_ms: 0.0,
+            finish_reason: "stop".into(),
+            created_at_us: 0,
+            smelt_version: "0",
+        }
+    }
+
+    fn job(split: &'static str, rows: Vec<Row>) -> Job {
+        Job {
+            split,
+            rows,
+            dropped: Vec::new(),
+            dropped_by_source: BTreeMap::new(),
+        }
+    }
+
+    fn writer(dir: &std::path::Path) -> Writer {
+        let identity = Identity {
+            samples: "s".into(),
+            verifiers: "v".into(),
+        };
+        let journal = Journal::open(dir, &identity).expect("journal opens");
+        let target = Target {
+            dir: dir.to_path_buf(),
+            run_name: "t".into(),
+            compression: ShardCompression::Zstd(3),
+        };
+        Writer::new(target, journal)
+    }
+
+    #[test]
+    fn jobs_are_written_and_committed_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut w = writer(dir.path());
+        for k in 0..3 {
+            let rows = (0..2).map(|i| row(k * 2 + i, true)).collect();
+            w.submit(job(crate::sink::ACCEPTED, rows))
+                .expect("handed over");
+        }
+        w.submit(job(crate::sink::REJECTED, vec![row(9, false)]))
+            .expect("handed over");
+        w.wait().expect("all committed");
+        let journal = w.journal();
+        let paths: Vec<&str> = journal
+            .state()
+            .shards
+            .iter()
+            .map(|s| s.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "data/accepted/part-00000.parquet",
+                "data/accepted/part-00001.parquet",
+                "data/accepted/part-00002.parquet",
+                "data/rejected/part-00000.parquet",
+            ]
+        );
+        assert_eq!(journal.state().accepted.get("arith"), Some(&6));
+        assert_eq!(journal.state().rejected.get("arith"), Some(&1));
+        for p in paths {
+            assert!(dir.path().join(p).is_file(), "{p}");
+        }
+        let manifest = std::fs::read_to_string(dir.path().join("manifest.json")).expect("manifest");
+        assert!(manifest.contains("part-00002"), "{manifest}");
+    }
+
+    #[test]
+    fn a_failed_write_is_returned_and_nothing_is_committed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut w = writer(dir.path());
+        // `data` is a file, so the shard's directory cannot be created.
+        std::fs::write(dir.path().join("data"), "in the way").expect("file written");
+        w.submit(job(crate::sink::ACCEPTED, vec![row(0, true)]))
+            .expect("handed over");
+        let err = w.wait().expect_err("the write fails");
+        assert!(err.to_string().contains("data"), "{err}");
+        assert!(w.journal().state().shards.is_empty());
+        assert_eq!(w.journal().state().commits, 0);
+    }
+}
