@@ -34,12 +34,15 @@ pub struct Target {
     pub compression: ShardCompression,
 }
 
+/// The running thread: where jobs go, and what it ends with.
+type Running = (SyncSender<Job>, JoinHandle<Result<(), SinkError>>);
+
 /// Owns the journal (shared with the sink for reading) and the writing thread, started on the
 /// first job and joined by [`Writer::wait`].
 pub struct Writer {
     target: Arc<Target>,
     journal: Arc<Mutex<Journal>>,
-    running: Option<(SyncSender<Job>, JoinHandle<Result<(), SinkError>>)>,
+    running: Option<Running>,
 }
 
 impl Writer {
@@ -97,7 +100,7 @@ impl Writer {
         })
     }
 
-    fn spawn(&self) -> Result<(SyncSender<Job>, JoinHandle<Result<(), SinkError>>), SinkError> {
+    fn spawn(&self) -> Result<Running, SinkError> {
         let (tx, rx) = sync_channel::<Job>(0);
         let (target, journal) = (self.target.clone(), self.journal.clone());
         let handle = std::thread::Builder::new()
