@@ -52,13 +52,20 @@ fn main() -> Res<()> {
     if wanted("memory") {
         memory_flat(&bin, tmp.path(), &prompts_dir, n(500_000.0))?;
     }
-    if !wanted("engine") {
-        keep(tmp);
-        return Ok(());
+    if wanted("engine") {
+        engine_section(&bin, tmp.path(), n)?;
     }
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("work directory kept: {}", tmp.keep().display());
+    }
+    Ok(())
+}
+
+/// Engine alone vs `smelt run`, on a 0.4M and a ~13M-parameter model.
+fn engine_section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     // Short prompts: mistral.rs 0.8.1 panics when it batches sequences whose KV caches grew
     // to different capacities (crossing 512-token steps at different times).
-    let short = tmp.path().join("prompts-short");
+    let short = tmp.join("prompts-short");
     std::fs::create_dir_all(&short)?;
     std::fs::write(short.join("arithmetic.j2"), "Q: {{ problem }}\nA:")?;
     let tiny = tiny_model::Spec::new(tiny_model::Arch::Qwen2);
@@ -71,18 +78,11 @@ fn main() -> Res<()> {
         ("tiny model", tiny, n(64.0)),
         ("small model", small, n(32.0)),
     ] {
-        if let Err(e) = engine_vs_smelt(&bin, tmp.path(), &short, spec, label, requests as usize) {
+        if let Err(e) = engine_vs_smelt(bin, tmp, &short, spec, label, requests as usize) {
             println!("engine vs smelt run ({label}): failed: {e}");
         }
     }
-    keep(tmp);
     Ok(())
-}
-
-fn keep(tmp: tempfile::TempDir) {
-    if std::env::var_os("BENCH_KEEP").is_some() {
-        println!("work directory kept: {}", tmp.keep().display());
-    }
 }
 
 fn replay_journal(bin: &Path, tmp: &Path, prompts_dir: &Path, samples: u64) -> Res<()> {

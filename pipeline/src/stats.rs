@@ -192,12 +192,9 @@ impl Counts {
         self.verifier_errors.values().flat_map(|m| m.values()).sum()
     }
 
-    /// Applies `f` to `source`'s counts, allocating the key only the first time.
+    /// Applies `f` to `source`'s counts.
     fn with_source(&mut self, source: &str, f: impl FnOnce(&mut SourceCounts)) {
-        match self.sources.get_mut(source) {
-            Some(s) => f(s),
-            None => f(self.sources.entry(source.to_owned()).or_default()),
-        }
+        with_slot(&mut self.sources, source, f);
     }
 
     /// One problem done (all its samples verified).
@@ -258,17 +255,21 @@ fn merge_labels(into: &mut LabelCounts, from: &LabelCounts) {
     }
 }
 
-/// `map[outer][inner] += 1`, allocating keys only the first time they are seen.
+/// `map[outer][inner] += 1`.
 fn bump(map: &mut LabelCounts, outer: &str, inner: &str) {
-    let slot = match map.get_mut(outer) {
-        Some(slot) => slot,
-        None => map.entry(outer.to_owned()).or_default(),
-    };
-    match slot.get_mut(inner) {
-        Some(n) => *n += 1,
-        None => {
-            slot.insert(inner.to_owned(), 1);
-        }
+    with_slot(map, outer, |m| with_slot(m, inner, |n| *n += 1));
+}
+
+/// Applies `f` to `map[key]` (inserted as the default first), allocating the key only the
+/// first time it is seen: these maps are updated once per sample with a handful of keys.
+pub(crate) fn with_slot<V: Default>(
+    map: &mut BTreeMap<String, V>,
+    key: &str,
+    f: impl FnOnce(&mut V),
+) {
+    match map.get_mut(key) {
+        Some(v) => f(v),
+        None => f(map.entry(key.to_owned()).or_default()),
     }
 }
 
@@ -436,12 +437,7 @@ impl Stats {
             .queue_depth
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match depths.get_mut(stage) {
-            Some(d) => *d = n,
-            None => {
-                depths.insert(stage.to_owned(), n);
-            }
-        }
+        with_slot(&mut depths, stage, |d| *d = n);
     }
 
     /// A consistent copy of everything counted so far.

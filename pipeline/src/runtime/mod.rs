@@ -1,14 +1,14 @@
 //! The staged runtime: source → prompt → generate → verify → sink, joined by bounded channels.
 //!
-//! - the producer (a tokio task) walks the deterministic schedule, skips samples the journal
-//!   has, renders prompts and feeds the generation queue;
-//! - `max_in_flight` generation tasks call the generator concurrently (the engine batches);
+//! - `max_in_flight` generation tasks each take the next problem from the shared deterministic
+//!   schedule, skip samples the journal has, render the prompt and call the generator (the
+//!   engine batches their concurrent requests);
 //! - verification runs on its own OS threads (never on the async runtime; one Z3 context per
-//!   thread);
-//! - one sink thread writes and commits shards.
+//!   thread) and hands rows to the sink in batches;
+//! - one sink thread gathers rows into shards; the sink's writer thread writes and commits them.
 //!
 //! Every queue is bounded, so memory stays flat however long the run. A stop request (signal,
-//! budget, target) stops the producer; in-flight generations get a grace period; everything
+//! budget, target) stops the schedule; in-flight generations get a grace period; everything
 //! verified is committed.
 
 pub mod chain;
@@ -96,8 +96,7 @@ pub async fn run(
 ) -> Outcome {
     let pipeline = Arc::new(pipeline);
     let in_flight = pipeline.config.model.max_in_flight.max(1);
-    let done: Arc<HashSet<String>> = Arc::new(sink.journal().state().done.clone());
-    let prepared = Arc::new(Prepared::new(&pipeline));
+    let context = Arc::new(RunContext::new(&pipeline, &sink));
 
     let feeder = Arc::new(Feeder::new(&pipeline));
     let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 2);
@@ -117,10 +116,11 @@ pub async fn run(
         let tx = row_tx.clone();
         let p = pipeline.clone();
         let st = stats.clone();
+        let cx = context.clone();
         verify_threads.push(
             std::thread::Builder::new()
                 .name(format!("smelt-verify-{i}"))
-                .spawn(move || verify_loop(&p, rx, tx, &st)),
+                .spawn(move || verify_loop(&p, &cx, rx, tx, &st)),
         );
     }
     drop(row_tx);
@@ -134,10 +134,8 @@ pub async fn run(
         let p = pipeline.clone();
         let st = stats.clone();
         let sp = stop.clone();
-        let done = done.clone();
-        let prep = prepared.clone();
-        generators
-            .spawn(async move { generate_loop(&p, &prep, &done, &feeder, tx, &st, &sp).await });
+        let cx = context.clone();
+        generators.spawn(async move { generate_loop(&p, &cx, &feeder, tx, &st, &sp).await });
     }
     drop(gen_tx);
 
@@ -153,7 +151,7 @@ pub async fn run(
         })
     });
 
-    // Drain: generation tasks finish their queue; after a stop they get a grace period.
+    // Drain: generation tasks finish their problems; after a stop they get a grace period.
     let drained = tokio::select! {
         _ = async { while generators.join_next().await.is_some() {} } => true,
         _ = async { stop.stopped().await; tokio::time::sleep(options.grace).await } => false,
@@ -200,17 +198,26 @@ struct Slot {
     index: u64,
 }
 
-/// What every problem's preparation needs, computed once per run.
-struct Prepared {
+/// What every problem and row needs from the run, computed once.
+struct RunContext {
+    /// Sample ids the journal has (committed by earlier runs).
+    done: HashSet<String>,
+    /// Identity of the sampling parameters, part of every sample id.
     fingerprint: String,
-    model_id: String,
+    model_id: Arc<str>,
+    /// The `sampling` column: the sampling parameters as JSON.
+    sampling: Arc<str>,
 }
 
-impl Prepared {
-    fn new(p: &Pipeline) -> Self {
-        Prepared {
+impl RunContext {
+    fn new(p: &Pipeline, sink: &Sink) -> Self {
+        RunContext {
+            done: sink.journal().state().done.clone(),
             fingerprint: sampling_fingerprint(&p.config.sampling),
-            model_id: p.generator.model_id().to_owned(),
+            model_id: p.generator.model_id().into(),
+            sampling: serde_json::to_string(&p.config.sampling)
+                .unwrap_or_default()
+                .into(),
         }
     }
 }
@@ -274,20 +281,15 @@ impl Feeder {
 
 /// Builds the problem of `slot` with the samples the journal does not have yet; `None` when
 /// every sample is done.
-fn prepare(
-    p: &Pipeline,
-    prep: &Prepared,
-    done: &HashSet<String>,
-    slot: Slot,
-) -> Result<Option<Work>, String> {
+fn prepare(p: &Pipeline, cx: &RunContext, slot: Slot) -> Result<Option<Work>, String> {
     let problem = p.sources[slot.source]
         .problem(slot.index)
         .map_err(|e| e.to_string())?;
     let template = &p.templates[slot.source];
-    let ids = SampleIds::new(&problem, template.hash(), &prep.model_id, &prep.fingerprint);
+    let ids = SampleIds::new(&problem, template.hash(), &cx.model_id, &cx.fingerprint);
     let samples: Vec<(u32, String)> = (0..p.config.sampling.samples_per_problem)
         .map(|k| (k, ids.id(k)))
-        .filter(|(_, id)| done.is_empty() || !done.contains(id))
+        .filter(|(_, id)| !cx.done.contains(id))
         .collect();
     if samples.is_empty() {
         return Ok(None);
@@ -312,15 +314,14 @@ fn prepare(
 
 async fn generate_loop(
     p: &Pipeline,
-    prep: &Prepared,
-    done: &HashSet<String>,
+    cx: &RunContext,
     feeder: &Feeder,
     tx: async_channel::Sender<Generated>,
     stats: &Stats,
     stop: &StopControl,
 ) {
     while let Some(slot) = feeder.next(p, stats, stop) {
-        let work = match prepare(p, prep, done, slot) {
+        let work = match prepare(p, cx, slot) {
             Ok(Some(work)) => Arc::new(work),
             Ok(None) => continue,
             Err(e) => {
@@ -366,14 +367,11 @@ async fn generate_loop(
 
 fn verify_loop(
     p: &Pipeline,
+    cx: &RunContext,
     rx: async_channel::Receiver<Generated>,
     tx: std::sync::mpsc::SyncSender<Vec<Row>>,
     stats: &Stats,
 ) {
-    let sampling: Arc<str> = serde_json::to_string(&p.config.sampling)
-        .unwrap_or_default()
-        .into();
-    let model_id: Arc<str> = p.generator.model_id().into();
     let mut rows = Vec::with_capacity(ROW_BATCH);
     let mut counts = Counts::default();
     // Hands the batch and its counts over together: the stats never count a sample the sink
@@ -408,12 +406,11 @@ fn verify_loop(
         for (id, completion) in item.completions {
             rows.push(verify_one(
                 p,
+                cx,
                 &item.work,
                 &mut sample,
                 id,
                 completion,
-                &sampling,
-                &model_id,
                 &mut counts,
             ));
         }
@@ -442,15 +439,13 @@ fn problem_sample(problem: &Problem) -> Sample {
 
 /// Verifies one completion (placed in `sample`, which holds its problem's ground truth) and
 /// builds its row; counts it into `counts`.
-#[allow(clippy::too_many_arguments)]
 fn verify_one(
     p: &Pipeline,
+    cx: &RunContext,
     work: &Work,
     sample: &mut Sample,
     sample_id: String,
     mut completion: Completion,
-    sampling: &Arc<str>,
-    model_id: &Arc<str>,
     counts: &mut Counts,
 ) -> Row {
     let problem = &work.problem;
@@ -485,8 +480,8 @@ fn verify_one(
         reference_answer: shared.reference.clone(),
         verdicts,
         accepted,
-        model_id: model_id.clone(),
-        sampling: sampling.clone(),
+        model_id: cx.model_id.clone(),
+        sampling: cx.sampling.clone(),
         seed: p.config.run.seed,
         template_hash: shared.template_hash.clone(),
         prompt_tokens: completion.prompt_tokens,

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
-use writer::{Job, Target, Writer};
+use writer::{Job, Writer};
 
 pub const ACCEPTED: &str = "accepted";
 pub const REJECTED: &str = "rejected";
@@ -66,13 +66,8 @@ impl Sink {
     /// no commit names) and checking that committed shards are intact.
     pub fn open(config: SinkConfig, journal: Journal) -> Result<Sink, SinkError> {
         clean_leftovers(&config.dir, journal.state().shards.as_slice())?;
-        let target = Target {
-            dir: config.dir.clone(),
-            run_name: config.run_name.clone(),
-            compression: config.compression,
-        };
         let sink = Sink {
-            writer: Writer::new(target, journal),
+            writer: Writer::new(config.clone(), journal),
             config,
             accepted: Vec::new(),
             rejected: Vec::new(),
@@ -159,14 +154,9 @@ impl Sink {
     }
 }
 
-/// `counts[source] += 1`, allocating the key only the first time.
+/// `counts[source] += 1`.
 fn count(counts: &mut BTreeMap<String, u64>, source: &str) {
-    match counts.get_mut(source) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(source.to_owned(), 1);
-        }
-    }
+    crate::stats::with_slot(counts, source, |n| *n += 1);
 }
 
 /// Removes `*.tmp` files and shards that no commit names; fails if a committed shard is gone.

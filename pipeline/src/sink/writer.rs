@@ -8,11 +8,10 @@
 
 use super::manifest::Manifest;
 use super::schema::Row;
-use super::shard::{self, ShardCompression};
-use super::SinkError;
+use super::shard;
+use super::{SinkConfig, SinkError};
 use crate::journal::{Commit, Journal, ShardRecord};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -26,29 +25,21 @@ pub struct Job {
     pub dropped_by_source: BTreeMap<String, u64>,
 }
 
-/// Where and how shards are written.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub dir: PathBuf,
-    pub run_name: String,
-    pub compression: ShardCompression,
-}
-
 /// The running thread: where jobs go, and what it ends with.
 type Running = (SyncSender<Job>, JoinHandle<Result<(), SinkError>>);
 
 /// Owns the journal (shared with the sink for reading) and the writing thread, started on the
 /// first job and joined by [`Writer::wait`].
 pub struct Writer {
-    target: Arc<Target>,
+    config: Arc<SinkConfig>,
     journal: Arc<Mutex<Journal>>,
     running: Option<Running>,
 }
 
 impl Writer {
-    pub fn new(target: Target, journal: Journal) -> Self {
+    pub fn new(config: SinkConfig, journal: Journal) -> Self {
         Writer {
-            target: Arc::new(target),
+            config: Arc::new(config),
             journal: Arc::new(Mutex::new(journal)),
             running: None,
         }
@@ -61,8 +52,7 @@ impl Writer {
 
     /// Writes the manifest from the journal's current state.
     pub fn write_manifest(&self) -> Result<(), SinkError> {
-        let journal = self.journal();
-        Manifest::from_state(&self.target.run_name, journal.state()).write(&self.target.dir)
+        write_manifest(&self.config, &self.journal())
     }
 
     /// Hands `job` to the thread; waits only while the previous job is still being written.
@@ -80,7 +70,7 @@ impl Writer {
             // The thread stopped on an error: that error is the answer.
             self.wait()?;
             Err(SinkError::Io {
-                path: self.target.dir.clone(),
+                path: self.config.dir.clone(),
                 source: std::io::Error::other("the shard writer stopped"),
             })
         }
@@ -94,7 +84,7 @@ impl Writer {
         drop(tx);
         handle.join().unwrap_or_else(|_| {
             Err(SinkError::Io {
-                path: self.target.dir.clone(),
+                path: self.config.dir.clone(),
                 source: std::io::Error::other("the shard writer panicked"),
             })
         })
@@ -102,17 +92,17 @@ impl Writer {
 
     fn spawn(&self) -> Result<Running, SinkError> {
         let (tx, rx) = sync_channel::<Job>(0);
-        let (target, journal) = (self.target.clone(), self.journal.clone());
+        let (config, journal) = (self.config.clone(), self.journal.clone());
         let handle = std::thread::Builder::new()
             .name("smelt-shards".into())
             .spawn(move || {
                 for job in rx {
-                    write_and_commit(&target, &journal, job)?;
+                    write_and_commit(&config, &journal, job)?;
                 }
                 Ok(())
             })
             .map_err(|source| SinkError::Io {
-                path: self.target.dir.clone(),
+                path: self.config.dir.clone(),
                 source,
             })?;
         Ok((tx, handle))
@@ -129,7 +119,15 @@ impl Drop for Writer {
     }
 }
 
-fn write_and_commit(target: &Target, journal: &Mutex<Journal>, job: Job) -> Result<(), SinkError> {
+fn write_manifest(config: &SinkConfig, journal: &Journal) -> Result<(), SinkError> {
+    Manifest::from_state(&config.run_name, journal.state()).write(&config.dir)
+}
+
+fn write_and_commit(
+    config: &SinkConfig,
+    journal: &Mutex<Journal>,
+    job: Job,
+) -> Result<(), SinkError> {
     let lock = || journal.lock().unwrap_or_else(PoisonError::into_inner);
     let mut commit = Commit {
         dropped: job.dropped,
@@ -139,7 +137,7 @@ fn write_and_commit(target: &Target, journal: &Mutex<Journal>, job: Job) -> Resu
     if !job.rows.is_empty() {
         let seq = lock().state().next_seq(job.split);
         let rel = format!("data/{}/part-{seq:05}.parquet", job.split);
-        let written = shard::write_shard(&target.dir.join(&rel), &job.rows, target.compression)?;
+        let written = shard::write_shard(&config.dir.join(&rel), &job.rows, config.compression)?;
         commit.shards.push(ShardRecord {
             path: rel,
             split: job.split.to_owned(),
@@ -159,7 +157,7 @@ fn write_and_commit(target: &Target, journal: &Mutex<Journal>, job: Job) -> Resu
     }
     let mut journal = lock();
     journal.commit(commit)?;
-    Manifest::from_state(&target.run_name, journal.state()).write(&target.dir)
+    write_manifest(config, &journal)
 }
 
 #[cfg(test)]
@@ -210,12 +208,15 @@ mod tests {
             verifiers: "v".into(),
         };
         let journal = Journal::open(dir, &identity).expect("journal opens");
-        let target = Target {
+        let config = SinkConfig {
             dir: dir.to_path_buf(),
             run_name: "t".into(),
-            compression: ShardCompression::Zstd(3),
+            rows_per_shard: 10,
+            compression: super::super::ShardCompression::Zstd(3),
+            keep_rejected: true,
+            max_shard_age: std::time::Duration::from_secs(60),
         };
-        Writer::new(target, journal)
+        Writer::new(config, journal)
     }
 
     #[test]
