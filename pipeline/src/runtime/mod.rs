@@ -52,16 +52,21 @@ pub struct RunOptions {
     pub verify_workers: usize,
 }
 
-/// A problem with the samples still to generate for it.
+/// A problem with the samples still to generate for it. It travels with its completions to
+/// one verification thread (one message per problem), so nothing in it is shared.
 struct Work {
-    problem: Arc<Problem>,
+    /// The problem's position within its source.
+    index: u64,
     prompt: Arc<str>,
     /// The row columns every sample of this problem shares, built once.
     shared: SharedColumns,
+    /// What the verifiers see: the problem's ground truth, moved out of the problem once;
+    /// each completion takes its turn in it.
+    sample: Sample,
     /// (sample index, sample id) pairs not yet committed.
     samples: Vec<(u32, String)>,
     /// Samples of this problem not yet verified; the problem is done at zero.
-    remaining: std::sync::atomic::AtomicUsize,
+    remaining: usize,
 }
 
 /// Row columns shared by every sample of a problem (reference-counted, not copied per row).
@@ -81,7 +86,7 @@ const ROW_BATCH: usize = 64;
 /// A problem's completions waiting for verification (one message per problem, not per
 /// sample: every hand-off between threads costs a wake-up).
 struct Generated {
-    work: Arc<Work>,
+    work: Work,
     /// (sample id, completion) pairs.
     completions: Vec<(String, Completion)>,
 }
@@ -304,10 +309,11 @@ fn prepare(p: &Pipeline, cx: &RunContext, slot: Slot) -> Result<Option<Work>, St
         template_hash: Arc::from(template.hash()),
     };
     Ok(Some(Work {
-        problem: Arc::new(problem),
+        index: problem.index,
         prompt: Arc::from(prompt),
         shared,
-        remaining: std::sync::atomic::AtomicUsize::new(samples.len()),
+        sample: problem_sample(problem),
+        remaining: samples.len(),
         samples,
     }))
 }
@@ -322,16 +328,16 @@ async fn generate_loop(
 ) {
     while let Some(slot) = feeder.next(p, stats, stop) {
         let work = match prepare(p, cx, slot) {
-            Ok(Some(work)) => Arc::new(work),
+            Ok(Some(work)) => work,
             Ok(None) => continue,
             Err(e) => {
                 stop.request(Outcome::Failed(e));
                 return;
             }
         };
-        stats.record_problem_started(&work.problem.source);
+        stats.record_problem_started(&work.shared.source);
         let req = GenRequest {
-            problem_id: work.problem.id.clone(),
+            problem_id: work.shared.problem_id.to_string(),
             prompt: work.prompt.to_string(),
             sample_indices: work.samples.iter().map(|(k, _)| *k).collect(),
             sampling: p.config.sampling.clone(),
@@ -355,7 +361,7 @@ async fn generate_loop(
             }
             Err(GenError::Request(e)) => {
                 stats.record_generation_error("request");
-                tracing::warn!(problem = %work.problem.id, error = %e, "generation failed; the problem stays pending for the next run");
+                tracing::warn!(problem = %work.shared.problem_id, error = %e, "generation failed; the problem stays pending for the next run");
             }
             Err(e) => {
                 stop.request(Outcome::Failed(format!("generator: {e}")));
@@ -400,19 +406,12 @@ fn verify_loop(
                 Err(async_channel::TryRecvError::Closed) => break,
             }
         };
-        // The problem's ground truth is copied into a sample once per problem; each
-        // completion takes its turn in it.
-        let mut sample = problem_sample(&item.work.problem);
-        for (id, completion) in item.completions {
-            rows.push(verify_one(
-                p,
-                cx,
-                &item.work,
-                &mut sample,
-                id,
-                completion,
-                &mut counts,
-            ));
+        let Generated {
+            mut work,
+            completions,
+        } = item;
+        for (id, completion) in completions {
+            rows.push(verify_one(p, cx, &mut work, id, completion, &mut counts));
         }
         if rows.len() >= ROW_BATCH && !hand_over(&mut rows, &mut counts) {
             return;
@@ -424,54 +423,51 @@ fn verify_loop(
 }
 
 /// What the verifiers see of `problem`, without an id or completion yet.
-fn problem_sample(problem: &Problem) -> Sample {
+fn problem_sample(problem: Problem) -> Sample {
     Sample {
         id: String::new(),
-        problem: problem.text.clone(),
+        problem: problem.text,
         completion: String::new(),
-        reference: problem.reference.clone(),
-        constraints: problem.constraints.clone(),
-        tests: problem.tests.clone(),
-        entry_point: problem.entry_point.clone(),
-        structured: Some(problem.structured.clone()),
+        reference: problem.reference,
+        constraints: problem.constraints,
+        tests: problem.tests,
+        entry_point: problem.entry_point,
+        structured: Some(problem.structured),
     }
 }
 
-/// Verifies one completion (placed in `sample`, which holds its problem's ground truth) and
-/// builds its row; counts it into `counts`.
+/// Verifies one completion (placed in the work's sample, which holds the problem's ground
+/// truth) and builds its row; counts it into `counts`.
 fn verify_one(
     p: &Pipeline,
     cx: &RunContext,
-    work: &Work,
-    sample: &mut Sample,
+    work: &mut Work,
     sample_id: String,
     mut completion: Completion,
     counts: &mut Counts,
 ) -> Row {
-    let problem = &work.problem;
+    let sample = &mut work.sample;
     let shared = &work.shared;
     sample.id = sample_id;
     sample.completion = std::mem::take(&mut completion.text);
     let (verdicts, accepted) = p.chain.run(sample);
     counts.record_sample(
-        &problem.source,
+        &shared.source,
         &verdicts,
         accepted,
         completion.prompt_tokens,
         completion.completion_tokens,
     );
-    let left = work
-        .remaining
-        .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    if left == 1 {
-        counts.record_problem_done(&problem.source);
+    work.remaining = work.remaining.saturating_sub(1);
+    if work.remaining == 0 {
+        counts.record_problem_done(&shared.source);
     }
     Row {
         extracted_answer: (p.extract_answer)(&sample.completion),
         sample_id: std::mem::take(&mut sample.id),
         problem_id: shared.problem_id.clone(),
         source: shared.source.clone(),
-        problem_index: problem.index,
+        problem_index: work.index,
         sample_index: completion.sample_index,
         problem: shared.text.clone(),
         structured: shared.structured.clone(),

@@ -2,8 +2,8 @@
 //!
 //! The expression is built as a tree whose every division is exact; the reference is the
 //! integer value. Structured form:
-//! `{"kind":"arithmetic","expression":"(3 + 4) × 5","tree":{"op":"*","left":…,"right":…},"answer":"35"}`
-//! where a leaf is `{"value":"-7"}`.
+//! `{"kind":"arithmetic","expression":"(3 + 4) × 5","tree":["*",["+","3","4"],"5"],"answer":"35"}`:
+//! the tree in prefix form, a leaf being its exact value as a decimal string (`"-7"`).
 
 use super::exact::smt_int_answer;
 use super::generator::Generated;
@@ -12,7 +12,7 @@ use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{Signed, Zero};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -87,12 +87,12 @@ pub fn generate(rng: &mut ChaCha8Rng, difficulty: u32) -> Generated {
     Generated {
         text: format!("Evaluate the expression: {expression}"),
         reference: value.to_string(),
-        structured: json!({
-            "kind": "arithmetic",
-            "expression": expression,
-            "tree": tree_json(&expr),
-            "answer": value.to_string(),
-        }),
+        structured: object([
+            ("kind", "arithmetic".into()),
+            ("expression", expression.into()),
+            ("tree", tree_json(&expr)),
+            ("answer", value.to_string().into()),
+        ]),
         constraints: smt_int_answer(&value),
     }
 }
@@ -200,13 +200,20 @@ fn needs_parens(parent: Op, child: Op, right: bool) -> bool {
             && !(parent == child && matches!(parent, Op::Add | Op::Mul)))
 }
 
+/// The tree in prefix form: a leaf is its value as a decimal string, an operation is
+/// `[op, left, right]` (`["*", ["+", "3", "4"], "5"]`). Arrays, not objects: a problem's tree is
+/// built and serialized once per problem, and objects cost a map with owned keys per node.
 fn tree_json(e: &Expr) -> Value {
     match e {
-        Expr::Num(v) => json!({ "value": v.to_string() }),
-        Expr::Bin(op, l, r) => json!({
-            "op": op.symbol(),
-            "left": tree_json(l),
-            "right": tree_json(r),
-        }),
+        Expr::Num(v) => Value::String(v.to_string()),
+        Expr::Bin(op, l, r) => Value::Array(vec![
+            op.symbol().into(),
+            tree_json(l),
+            tree_json(r),
+        ]),
     }
+}
+
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }

@@ -81,14 +81,21 @@ fn arithmetic(p: &Problem, s: &Value, reference: &str) -> R {
 }
 
 fn eval_tree(node: &Value, leaves: &mut Vec<BigInt>) -> Result<BigRational, String> {
-    if node.get("value").is_some() {
-        let n = int(node, "value")?;
+    if let Some(leaf) = node.as_str() {
+        let n: BigInt = leaf.parse().map_err(|e| format!("leaf {leaf:?}: {e}"))?;
         leaves.push(n.clone());
         return Ok(BigRational::from_integer(n));
     }
-    let l = eval_tree(node.get("left").ok_or("no left")?, leaves)?;
-    let r = eval_tree(node.get("right").ok_or("no right")?, leaves)?;
-    Ok(match field(node, "op")? {
+    let [op, left, right] = node
+        .as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| format!("node {node} is neither a leaf nor [op, left, right]"))?
+    else {
+        return Err(format!("node {node} is not [op, left, right]"));
+    };
+    let l = eval_tree(left, leaves)?;
+    let r = eval_tree(right, leaves)?;
+    Ok(match op.as_str().ok_or("op is not a string")? {
         "+" => l + r,
         "-" => l - r,
         "*" => l * r,
