@@ -12,8 +12,12 @@ pub fn smelt() -> Command {
     cmd
 }
 
+/// Read at run time first (cargo sets `CARGO_MANIFEST_DIR` when it runs a test), so a test
+/// binary built from another checkout sharing the target directory uses this checkout.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..")
 }
 
 /// `../shared/data/...` beside the repo, when present.

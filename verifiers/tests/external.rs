@@ -1,6 +1,8 @@
 //! External verifiers end to end: the Python example, and misbehaving verifiers (garbage,
 //! exits, hangs, floods of stderr), restarts, concurrency with bounded in-flight, conformance.
 
+mod support;
+
 use smelt_verifiers::external::{check_conformance, default_conformance_cases, ConformanceCase};
 use smelt_verifiers::{
     run_verifier, ExternalConfig, ExternalVerifier, Sample, Verdict, Verifier, VerifyError,
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 const PY: &str = "/usr/bin/python3";
 
 fn example() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/external_verifier.py");
+    let path = support::crate_dir().join("../examples/external_verifier.py");
     vec!["python3".into(), path.display().to_string()]
 }
 

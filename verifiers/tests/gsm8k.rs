@@ -12,6 +12,8 @@
 //! * prose corruption: annotations removed, the result of one prose claim changed; measures how
 //!   many prose claims the verifier finds (see `PROSE_CORRUPTION_MIN_RATE`).
 
+mod support;
+
 use serde::Deserialize;
 use smelt_verifiers::{
     AnswerConfig, AnswerVerifier, Sample, StepsConfig, StepsVerifier, Verdict, Verifier,
@@ -36,7 +38,7 @@ fn load(path: &Path) -> Option<Vec<Row>> {
 }
 
 fn fixture() -> Vec<Row> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gsm8k_sample.jsonl");
+    let p = support::crate_dir().join("tests/fixtures/gsm8k_sample.jsonl");
     let rows = load(&p).unwrap_or_else(|| panic!("fixture missing: {}", p.display()));
     assert_eq!(rows.len(), 30);
     rows
@@ -46,7 +48,7 @@ fn fixture() -> Vec<Row> {
 /// this crate.
 fn full() -> Option<Vec<Row>> {
     let p: PathBuf = std::env::var_os("SMELT_GSM8K").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/gsm8k/train.jsonl"),
+        || support::crate_dir().join("../../shared/data/gsm8k/train.jsonl"),
         PathBuf::from,
     );
     let rows = load(&p);

@@ -1,6 +1,8 @@
 //! `python_tests` end to end: HumanEval (full set when present, an in-repo fixture always),
 //! hostile and malformed completions, reward hacks, Io and Asserts tests, throughput.
 
+mod support;
+
 use flate2::read::GzDecoder;
 use serde::Deserialize;
 use smelt_verifiers::{
@@ -148,8 +150,7 @@ fn run_humaneval(
 
 #[test]
 fn humaneval_fixture_in_repo() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/humaneval_sample.jsonl");
+    let path = support::crate_dir().join("tests/fixtures/humaneval_sample.jsonl");
     let tasks = load_tasks(&path);
     assert_eq!(tasks.len(), 8);
     for v in both() {
@@ -169,8 +170,7 @@ fn humaneval_fixture_in_repo() {
 
 #[test]
 fn humaneval_full_164() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/humaneval/HumanEval.jsonl.gz");
+    let path = support::crate_dir().join("../../shared/data/humaneval/HumanEval.jsonl.gz");
     if !path.exists() {
         println!(
             "SKIPPED humaneval_full_164: {} not found (the in-repo fixture still runs)",

@@ -4,7 +4,9 @@ use crate::sources::SourceKind;
 use sha2::{Digest, Sha256};
 
 fn prompts_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../prompts")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("../prompts")
 }
 
 fn shipped(name: &str) -> PromptTemplate {

@@ -206,14 +206,15 @@ fn needs_parens(parent: Op, child: Op, right: bool) -> bool {
 fn tree_json(e: &Expr) -> Value {
     match e {
         Expr::Num(v) => Value::String(v.to_string()),
-        Expr::Bin(op, l, r) => Value::Array(vec![
-            op.symbol().into(),
-            tree_json(l),
-            tree_json(r),
-        ]),
+        Expr::Bin(op, l, r) => Value::Array(vec![op.symbol().into(), tree_json(l), tree_json(r)]),
     }
 }
 
 fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
 }
