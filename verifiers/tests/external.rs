@@ -7,7 +7,6 @@ use smelt_verifiers::external::{check_conformance, default_conformance_cases, Co
 use smelt_verifiers::{
     run_verifier, ExternalConfig, ExternalVerifier, Sample, Verdict, Verifier, VerifyError,
 };
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
