@@ -272,7 +272,6 @@ for line in sys.stdin:
     .expect("config");
     v.start().expect("start");
     let peak = AtomicUsize::new(0);
-    let t = Instant::now();
     std::thread::scope(|s| {
         for i in 0..12 {
             let (v, peak) = (&v, &peak);
@@ -293,13 +292,9 @@ for line in sys.stdin:
         peak <= 3,
         "the handshake asked for at most 3 in flight, saw {peak}"
     );
+    // The script's own count of requests in flight proves the overlap; a wall-clock bound
+    // here failed on a loaded machine (2.1 s for ~0.4 s of work) and proved nothing more.
     assert!(peak >= 2, "requests never overlapped");
-    // 12 requests of ~0.1 s, 3 at a time: about 0.4 s, not 1.2 s.
-    assert!(
-        t.elapsed() < Duration::from_millis(1100),
-        "{:?}",
-        t.elapsed()
-    );
 }
 
 #[test]

@@ -54,6 +54,16 @@ fn both() -> [&'static PythonTestsVerifier; 2] {
     [verifier(), one_shot()]
 }
 
+/// Runs this file's tests one at a time. Each check has a wall-clock limit, and on a 2-core
+/// machine the heavy tests (all of HumanEval on a pool of threads, compiling a 10 MB program,
+/// burning CPU until a timeout) starved the others past their limits when run in parallel:
+/// a canonical solution timed out, a memory hog hit the timeout before the memory limit.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn fenced(code: &str) -> String {
     format!("Here is the solution:\n\n```python\n{code}\n```\n")
 }
@@ -149,6 +159,7 @@ fn run_humaneval(
 
 #[test]
 fn humaneval_fixture_in_repo() {
+    let _serial = serial();
     let path = support::crate_dir().join("tests/fixtures/humaneval_sample.jsonl");
     let tasks = load_tasks(&path);
     assert_eq!(tasks.len(), 8);
@@ -169,6 +180,7 @@ fn humaneval_fixture_in_repo() {
 
 #[test]
 fn humaneval_full_164() {
+    let _serial = serial();
     let path = support::crate_dir().join("../../shared/data/humaneval/HumanEval.jsonl.gz");
     if !path.exists() {
         println!(
@@ -208,6 +220,7 @@ const ADD_TESTS: &str =
 
 #[test]
 fn simple_accept_and_wrong_answer() {
+    let _serial = serial();
     let good = verify(&check_sample(
         &fenced("def add(a, b):\n    return a + b"),
         ADD_TESTS,
@@ -228,6 +241,7 @@ fn simple_accept_and_wrong_answer() {
 
 #[test]
 fn malformed_completions_are_rejected_without_panic() {
+    let _serial = serial();
     let cases = [
         ("", "no_code"),
         ("def add(a, b): return a + b", "no_code"),
@@ -270,6 +284,7 @@ fn malformed_completions_are_rejected_without_panic() {
 
 #[test]
 fn missing_ground_truth() {
+    let _serial = serial();
     let mut s = check_sample(&fenced("def add(a, b): return a + b"), ADD_TESTS, "add");
     s.entry_point = None;
     assert_eq!(reason(&verify(&s)), "missing_ground_truth");
@@ -283,6 +298,7 @@ fn missing_ground_truth() {
 
 #[test]
 fn limits_map_to_reasons() {
+    let _serial = serial();
     for fork_server in [true, false] {
         let v = PythonTestsVerifier::new(PythonTestsConfig {
             timeout_ms: 1000,
@@ -315,6 +331,7 @@ fn limits_map_to_reasons() {
 
 #[test]
 fn reward_hacks_are_rejected() {
+    let _serial = serial();
     let hacks = [
         // An object equal to everything.
         ("class A:\n    def __eq__(self, o): return True\ndef add(a, b):\n    return A()", "bad_return_type"),
@@ -374,6 +391,7 @@ fn reward_hacks_are_rejected() {
 
 #[test]
 fn asserts_are_run_and_reported_individually() {
+    let _serial = serial();
     let s = Sample {
         completion: fenced("def sq(x):\n    return x * x if x != 3 else 0"),
         tests: Some(TestSpec::Asserts {
@@ -411,6 +429,7 @@ fn asserts_are_run_and_reported_individually() {
 
 #[test]
 fn io_cases_each_run_with_stdin() {
+    let _serial = serial();
     let cases = vec![
         IoCase {
             input: "1 2\n".into(),
@@ -465,6 +484,7 @@ fn io_cases_each_run_with_stdin() {
 
 #[test]
 fn complies_with_the_verifier_contract() {
+    let _serial = serial();
     assert_verifier_compliance(
         verifier(),
         &[
@@ -486,6 +506,7 @@ fn complies_with_the_verifier_contract() {
 
 #[test]
 fn throughput_of_trivial_checks() {
+    let _serial = serial();
     let n = 200;
     let samples: Vec<Sample> = (0..n)
         .map(|i| {
@@ -542,6 +563,7 @@ fn processes_with(mark: &str) -> Vec<String> {
 
 #[test]
 fn fork_server_contains_hostile_solutions() {
+    let _serial = serial();
     let v = PythonTestsVerifier::new(PythonTestsConfig {
         timeout_ms: 1500,
         ..PythonTestsConfig::default()
