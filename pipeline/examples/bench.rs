@@ -90,20 +90,12 @@ fn engine_section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
 fn replay_journal(bin: &Path, tmp: &Path, prompts_dir: &Path, samples: u64) -> Res<()> {
     let dir = tmp.join("replay");
     write_replay(&dir, prompts_dir, samples / 2, 2)?;
-    let (mut on, mut off) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        // Which side goes first alternates too.
-        for journal in [round % 2 == 0, round % 2 == 1] {
-            let (args, out) = if journal {
-                (&[][..], &mut on)
-            } else {
-                (&["--no-journal"][..], &mut off)
-            };
-            let _ = std::fs::remove_dir_all(dir.join("out"));
-            let report = run_smelt(bin, &dir, args)?;
-            out.push(report["rates"]["samples_per_s"].as_f64().unwrap_or(0.0));
-        }
-    }
+    let samples_per_s = |args: &[&str]| -> Res<f64> {
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        let report = run_smelt(bin, &dir, args)?;
+        Ok(report["rates"]["samples_per_s"].as_f64().unwrap_or(0.0))
+    };
+    let (on, off) = alternating(|| samples_per_s(&[]), || samples_per_s(&["--no-journal"]))?;
     let (m_on, m_off) = (median(&on), median(&off));
     println!("replay → answer → parquet ({samples} samples a run, {ROUNDS} alternating rounds, medians):");
     println!("  journal on : {m_on:>10.0} samples/s   (target ≥ 50,000)   {on:.0?}");
@@ -112,10 +104,29 @@ fn replay_journal(bin: &Path, tmp: &Path, prompts_dir: &Path, samples: u64) -> R
     Ok(())
 }
 
-/// Rounds of each side-by-side comparison, alternating the two sides; the medians are compared.
-/// A single run on a shared 2-core machine varies by ±10–15%, more than the differences being
-/// measured, and three rounds still left the engine ratio swinging between 0.95 and 1.08.
+/// Rounds of each side-by-side comparison; the medians are compared. A single run on a shared
+/// 2-core machine varies by ±10–15%, more than the differences being measured, and three
+/// rounds still left the engine ratio swinging between 0.92 and 1.18 across runs.
 const ROUNDS: usize = 5;
+
+/// Runs `a` and `b` for [`ROUNDS`] rounds, alternating which goes first so that neither always
+/// runs on a warmer (or busier) machine; returns each side's results.
+fn alternating(
+    mut a: impl FnMut() -> Res<f64>,
+    mut b: impl FnMut() -> Res<f64>,
+) -> Res<(Vec<f64>, Vec<f64>)> {
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            xs.push(a()?);
+            ys.push(b()?);
+        } else {
+            ys.push(b()?);
+            xs.push(a()?);
+        }
+    }
+    Ok((xs, ys))
+}
 
 fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
@@ -213,29 +224,21 @@ fn engine_vs_smelt(
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut engine = Vec::new();
-    let mut through = Vec::new();
-    for round in 0..ROUNDS {
-        // Which side goes first alternates too, so neither always runs on a warmer machine.
-        for side in [round % 2, 1 - round % 2] {
-            if side == 0 {
-                let mut bench = EngineBench::new(&model, requests, concurrency, max_tokens);
-                bench.prompts = prompts.clone();
-                bench.sampling = cfg.sampling.clone();
-                bench.sampling.max_tokens = max_tokens;
-                let report = rt.block_on(engine_bench::run(&bench))?;
-                engine.push(report.tokens_per_s());
-            } else {
-                let _ = std::fs::remove_dir_all(dir.join("out"));
-                let r = run_smelt(bin, &dir, &[])?;
-                through.push(
-                    r["rates"]["completion_tokens_per_s"]
-                        .as_f64()
-                        .unwrap_or(0.0),
-                );
-            }
-        }
-    }
+    let engine_alone = || -> Res<f64> {
+        let mut bench = EngineBench::new(&model, requests, concurrency, max_tokens);
+        bench.prompts = prompts.clone();
+        bench.sampling = cfg.sampling.clone();
+        bench.sampling.max_tokens = max_tokens;
+        Ok(rt.block_on(engine_bench::run(&bench))?.tokens_per_s())
+    };
+    let through_smelt = || -> Res<f64> {
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        let r = run_smelt(bin, &dir, &[])?;
+        Ok(r["rates"]["completion_tokens_per_s"]
+            .as_f64()
+            .unwrap_or(0.0))
+    };
+    let (engine, through) = alternating(engine_alone, through_smelt)?;
     let (e, s) = (median(&engine), median(&through));
     println!(
         "embedded engine, {label} ({:.1}M parameters), {requests} requests × {max_tokens} tokens, {concurrency} in flight ({ROUNDS} alternating rounds, medians):",

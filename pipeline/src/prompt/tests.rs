@@ -4,9 +4,7 @@ use crate::sources::SourceKind;
 use sha2::{Digest, Sha256};
 
 fn prompts_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-        .join("../prompts")
+    crate::env::crate_dir().join("../prompts")
 }
 
 fn shipped(name: &str) -> PromptTemplate {

@@ -65,8 +65,6 @@ struct Work {
     sample: Sample,
     /// (sample index, sample id) pairs not yet committed.
     samples: Vec<(u32, String)>,
-    /// Samples of this problem not yet verified; the problem is done at zero.
-    remaining: usize,
 }
 
 /// Row columns shared by every sample of a problem (reference-counted, not copied per row).
@@ -313,7 +311,6 @@ fn prepare(p: &Pipeline, cx: &RunContext, slot: Slot) -> Result<Option<Work>, St
         prompt: Arc::from(prompt),
         shared,
         sample: problem_sample(problem),
-        remaining: samples.len(),
         samples,
     }))
 }
@@ -410,8 +407,13 @@ fn verify_loop(
             mut work,
             completions,
         } = item;
+        // The problem is done when the generator answered for every sample still to do.
+        let done = completions.len() >= work.samples.len();
         for (id, completion) in completions {
             rows.push(verify_one(p, cx, &mut work, id, completion, &mut counts));
+        }
+        if done {
+            counts.record_problem_done(&work.shared.source);
         }
         if rows.len() >= ROW_BATCH && !hand_over(&mut rows, &mut counts) {
             return;
@@ -458,10 +460,6 @@ fn verify_one(
         completion.prompt_tokens,
         completion.completion_tokens,
     );
-    work.remaining = work.remaining.saturating_sub(1);
-    if work.remaining == 0 {
-        counts.record_problem_done(&shared.source);
-    }
     Row {
         extracted_answer: (p.extract_answer)(&sample.completion),
         sample_id: std::mem::take(&mut sample.id),

@@ -86,12 +86,10 @@ fn eval_tree(node: &Value, leaves: &mut Vec<BigInt>) -> Result<BigRational, Stri
         leaves.push(n.clone());
         return Ok(BigRational::from_integer(n));
     }
-    let [op, left, right] = node
-        .as_array()
-        .map(Vec::as_slice)
-        .ok_or_else(|| format!("node {node} is neither a leaf nor [op, left, right]"))?
-    else {
-        return Err(format!("node {node} is not [op, left, right]"));
+    let Some([op, left, right]) = node.as_array().map(Vec::as_slice) else {
+        return Err(format!(
+            "node {node} is neither a leaf nor [op, left, right]"
+        ));
     };
     let l = eval_tree(left, leaves)?;
     let r = eval_tree(right, leaves)?;

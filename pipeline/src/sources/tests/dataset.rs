@@ -1,6 +1,7 @@
 //! Dataset sources: the GSM8K fixture, gzip, Parquet written here, the shared full datasets
 //! when present, and the error messages for bad input.
 
+use crate::env::crate_dir;
 use crate::sources::{build, ProblemSource, SourceEntry, SourceError};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, ListBuilder, StringArray, StringBuilder};
 use arrow::record_batch::RecordBatch;
@@ -8,11 +9,6 @@ use smelt_verifiers::TestSpec;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-fn crate_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
-}
 
 fn entry(toml_text: &str) -> SourceEntry {
     toml::from_str(toml_text).unwrap_or_else(|e| panic!("bad test entry: {e}"))
