@@ -29,6 +29,10 @@ CMAKE_WHEEL := cmake==4.4.5
 CMAKE_HOME := $(SMELT_CACHE)/cmake-4.4.5
 CMAKE := $(CMAKE_HOME)/cmake/data/bin/cmake
 
+# The Python libraries users load smelt's output with, for the tests that load it the same way.
+PYTEST_ENV := $(SMELT_CACHE)/py-loaders-1
+PY_LOADERS := datasets==5.2.0 polars==2.1.0 duckdb==2.0.1
+
 export CARGO_TARGET_DIR ?= $(SMELT_CACHE)/target
 export Z3_NO_PKG_CONFIG := 1
 export Z3_SYS_Z3_VERSION := $(Z3_VERSION)
@@ -39,13 +43,14 @@ export SMELT_Z3_RPATH := $(Z3_LIB)
 # message when these files are absent, i.e. outside `make`).
 export SMELT_TEST_MODEL := $(DEFAULT_MODEL)
 export SMELT_LLAMA_SERVER := $(LLAMA_SERVER)
+export SMELT_TEST_PYTHON := $(PYTEST_ENV)/bin/python
 
 CARGO ?= cargo
 PROFILE := --release
 BIN := $(CARGO_TARGET_DIR)/release/smelt
 PIPELINE ?= pipelines/quickstart.toml
 
-.PHONY: all build test run bench z3 model llama-server fmt clippy lint clean-outputs
+.PHONY: all build test run bench z3 model llama-server py-loaders fmt clippy lint clean-outputs
 
 all: build
 
@@ -84,10 +89,17 @@ $(LLAMA_SERVER): | $(CMAKE)
 
 llama-server: $(LLAMA_SERVER)
 
+$(PYTEST_ENV)/.ready:
+	@rm -rf $(PYTEST_ENV) && python3 -m venv $(PYTEST_ENV)
+	@$(PYTEST_ENV)/bin/python -m pip install --quiet --disable-pip-version-check $(PY_LOADERS)
+	@touch $@
+
+py-loaders: $(PYTEST_ENV)/.ready
+
 build: z3
 	$(CARGO) build $(PROFILE) -p smelt --bin smelt
 
-test: z3 model llama-server
+test: z3 model llama-server py-loaders
 	$(CARGO) test $(PROFILE) --workspace --no-fail-fast
 
 # The default: the quickstart on SmolLM2-135M served by llama-server (smelt starts and stops

@@ -3,6 +3,9 @@
 /// Model for `make run` / the quickstart: a local directory, a `.gguf` file or a hub id.
 /// The Makefile passes it as `--set model.id=$MODEL`.
 pub const MODEL: &str = "MODEL";
+/// The `llama-server` program for `model.kind = "llama_server"` when `model.server` is not
+/// set (the Makefile points it at the one it builds).
+pub const LLAMA_SERVER: &str = "SMELT_LLAMA_SERVER";
 /// Log filter, as for `tracing_subscriber::EnvFilter` (e.g. `smelt=debug`).
 pub const LOG: &str = "SMELT_LOG";
 /// Test-only fault injection; see `sink::fault`.
@@ -17,4 +20,22 @@ pub(crate) fn crate_dir() -> std::path::PathBuf {
         || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
         std::path::PathBuf::from,
     )
+}
+
+/// The real default model (SmolLM2-135M-Instruct GGUF) for tests; `make test` downloads it
+/// (`make model`) and sets this variable.
+pub const TEST_MODEL: &str = "SMELT_TEST_MODEL";
+
+/// The real model file for tests, or a panic that says how to get it.
+#[cfg(test)]
+pub(crate) fn test_model() -> std::path::PathBuf {
+    let path = std::env::var_os(TEST_MODEL)
+        .map(std::path::PathBuf::from)
+        .expect("SMELT_TEST_MODEL is not set: run the tests with `make test`");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make model`",
+        path.display()
+    );
+    path
 }

@@ -3,6 +3,7 @@
 mod batch;
 mod common;
 mod engine;
+mod loaders;
 mod spine;
 #[path = "../support/tiny_model.rs"]
 mod tiny_model;

@@ -202,6 +202,21 @@ fn model_label(config: &PipelineConfig) -> String {
 }
 
 async fn load_generator(config: &PipelineConfig) -> anyhow::Result<Arc<dyn Generator>> {
+    let generator = start_generator(config).await?;
+    if config.model.self_test && config.model.kind != ModelKind::Replay {
+        use crate::generate::self_test;
+        let check = self_test::run(&generator, &self_test::PROMPTS, self_test::MAX_TOKENS).await?;
+        check.verdict()?;
+        tracing::info!(
+            prompts = check.serial.len(),
+            elapsed_ms = check.elapsed.as_millis() as u64,
+            "self-test passed: batched greedy completions equal serial ones"
+        );
+    }
+    Ok(generator)
+}
+
+async fn start_generator(config: &PipelineConfig) -> anyhow::Result<Arc<dyn Generator>> {
     let m = &config.model;
     Ok(match m.kind {
         ModelKind::Replay => Arc::new(crate::generate::replay::ReplayGenerator::load(
@@ -212,6 +227,20 @@ async fn load_generator(config: &PipelineConfig) -> anyhow::Result<Arc<dyn Gener
             Arc::new(crate::generate::mistral::MistralGenerator::load(m, &config.base_dir).await?)
         }
         ModelKind::Openai => Arc::new(crate::generate::openai::OpenAiGenerator::new(m)?),
+        ModelKind::LlamaServer => {
+            let slots = m
+                .max_in_flight
+                .saturating_mul(config.sampling.samples_per_problem.max(1) as usize);
+            Arc::new(
+                crate::generate::llama_server::LlamaServerGenerator::start(
+                    m,
+                    &config.base_dir,
+                    slots,
+                    config.sampling.max_tokens,
+                )
+                .await?,
+            )
+        }
     })
 }
 

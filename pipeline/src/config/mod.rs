@@ -77,6 +77,8 @@ pub enum ModelKind {
     Openai,
     /// Completions replayed from a file.
     Replay,
+    /// llama.cpp's `llama-server`, started by smelt on a GGUF file, spoken to over HTTP.
+    LlamaServer,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +134,18 @@ pub struct ModelConfig {
     pub key_field: Option<String>,
     #[serde(default)]
     pub key_prefix: Option<String>,
+    /// llama_server: the `llama-server` program (default: `$SMELT_LLAMA_SERVER`, else
+    /// `llama-server` in `PATH`).
+    #[serde(default)]
+    pub server: Option<PathBuf>,
+    /// llama_server: extra arguments for the server (e.g. `["--threads", "4"]`).
+    #[serde(default)]
+    pub server_args: Vec<String>,
+    /// mistralrs, openai, llama_server: at start-up, check that greedy completions of a few
+    /// prompts sent together equal those sent one at a time (an engine that mixes the
+    /// sequences of a batch would otherwise write blended data silently).
+    #[serde(default = "default_true")]
+    pub self_test: bool,
 }
 
 fn default_true() -> bool {

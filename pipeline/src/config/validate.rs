@@ -94,6 +94,14 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
                 );
             }
         }
+        ModelKind::LlamaServer => {
+            if m.id.as_deref().is_none_or(|id| !id.ends_with(".gguf")) {
+                err("model.id: for kind = \"llama_server\" give a .gguf file (e.g. the default model from `make model`)".into());
+            }
+            if m.url.is_some() {
+                err("model.url: not used with kind = \"llama_server\" (smelt starts the server on a free loopback port); use kind = \"openai\" for a server you run".into());
+            }
+        }
         ModelKind::Replay => {
             if m.path.is_none() {
                 err("model.path: required for kind = \"replay\" (a JSONL or Parquet file of completions)".into());

@@ -430,6 +430,20 @@ fn configured_id(cfg: &ModelConfig) -> Result<&str, GenError> {
     }
 }
 
+/// A local path as `model.id` names it: `~/` expanded, a relative path against `base_dir`
+/// first, then the working directory; the first candidate when neither exists.
+pub fn resolve_local_file(id: &str, base_dir: &Path) -> PathBuf {
+    let given = expand_home(id);
+    if given.is_absolute() {
+        return given;
+    }
+    let in_base = base_dir.join(&given);
+    if in_base.exists() || !given.exists() {
+        return absolute(&in_base);
+    }
+    absolute(&given)
+}
+
 /// Resolves `model.id`: an existing path (relative ones against `base_dir` first, then the
 /// working directory) is local; `org/name` (or `org/name/file.gguf`) that is not a local path
 /// is a hub id; anything else is a missing local path.
@@ -648,6 +662,9 @@ mod tiny_gguf;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod real_model_tests;
 
 /// A plain (no tools, no constraint, not streamed) engine request: the one shape smelt and the
 /// engine bench send.

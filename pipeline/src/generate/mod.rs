@@ -2,12 +2,15 @@
 //!
 //! - [`mistral`]: the embedded mistral.rs engine (the default).
 //! - [`openai`]: any OpenAI-compatible HTTP server.
+//! - [`llama_server`]: llama.cpp's server, started by smelt on a GGUF file.
 //! - [`replay`]: completions read from a file (other engines' traces, public solutions, tests).
 
 pub mod engine_bench;
+pub mod llama_server;
 pub mod mistral;
 pub mod openai;
 pub mod replay;
+pub mod self_test;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;

@@ -121,6 +121,13 @@ impl OpenAiGenerator {
         })
     }
 
+    /// Sends every sample as its own `n = 1` request from the start, for servers known to
+    /// refuse `n > 1` (llama.cpp's server), instead of learning it from the first refusal.
+    pub fn one_request_per_sample(self) -> Self {
+        self.one_per_request.store(true, Ordering::Relaxed);
+        self
+    }
+
     /// Replaces the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.transport.retry = retry;

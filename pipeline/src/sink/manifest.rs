@@ -75,10 +75,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SinkError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// The dataset card's file name.
+pub const CARD_FILE_NAME: &str = "README.md";
+
 /// A Hugging Face dataset card, so `datasets.load_dataset(dir, "accepted")` finds the splits.
-pub fn dataset_card(run: &str) -> String {
+///
+/// Only splits with at least one committed shard are listed as configs: `datasets` resolves
+/// every config's files when it loads any one of them, so a config whose glob matches nothing
+/// makes every config fail (`DataFilesNotFoundError`). `accepted` is the default config when
+/// it has shards, `rejected` otherwise. Rewritten with the manifest after every commit.
+pub fn dataset_card(run: &str, state: &State) -> String {
+    let has = |split: &str| state.shards.iter().any(|s| s.split == split);
+    let mut configs = String::new();
+    let mut default = true;
+    for split in ["accepted", "rejected"] {
+        if !has(split) {
+            continue;
+        }
+        configs.push_str(&format!("- config_name: {split}\n"));
+        if default {
+            configs.push_str("  default: true\n");
+            default = false;
+        }
+        configs.push_str(&format!(
+            "  data_files:\n  - split: train\n    path: data/{split}/*.parquet\n"
+        ));
+    }
+    let front = if configs.is_empty() {
+        "---\npretty_name: smelt run\n---\n".to_owned()
+    } else {
+        format!("---\nconfigs:\n{configs}---\n")
+    };
+    let listed = match (has("accepted"), has("rejected")) {
+        (true, true) => "Configs: `accepted` (samples every verifier accepted) and `rejected` \
+                         (the rest, with their reasons in the `verdicts` column).",
+        (true, false) => "Config: `accepted` (samples every verifier accepted); no rejected \
+                          samples were written.",
+        (false, true) => "Config: `rejected` (samples a verifier rejected, with their reasons in \
+                          the `verdicts` column); no sample has been accepted yet.",
+        (false, false) => "No shard has been committed yet.",
+    };
     format!(
-        "---\nconfigs:\n- config_name: accepted\n  default: true\n  data_files:\n  - split: train\n    path: data/accepted/*.parquet\n- config_name: rejected\n  data_files:\n  - split: train\n    path: data/rejected/*.parquet\n---\n\n# {run}\n\nVerified samples written by smelt {}. `accepted` holds samples every verifier accepted;\n`rejected` holds the rest with their reasons (in the `verdicts` column). `manifest.json` lists\nthe complete shards with row counts and SHA-256 checksums.\n",
+        "{front}\n# {run}\n\nVerified samples written by smelt {}. {listed} `manifest.json` lists \
+         the complete shards with row counts and SHA-256 checksums.\n",
         env!("CARGO_PKG_VERSION")
     )
 }

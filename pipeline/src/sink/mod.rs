@@ -75,13 +75,6 @@ impl Sink {
             dropped_by_source: BTreeMap::new(),
             oldest: None,
         };
-        let card = sink.config.dir.join("README.md");
-        if !card.exists() {
-            manifest::write_atomic(
-                &card,
-                manifest::dataset_card(&sink.config.run_name).as_bytes(),
-            )?;
-        }
         sink.writer.write_manifest()?;
         Ok(sink)
     }

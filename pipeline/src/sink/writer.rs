@@ -119,8 +119,15 @@ impl Drop for Writer {
     }
 }
 
+/// Writes `manifest.json` and the dataset card from the journal's state, both atomically.
 fn write_manifest(config: &SinkConfig, journal: &Journal) -> Result<(), SinkError> {
-    Manifest::from_state(&config.run_name, journal.state()).write(&config.dir)
+    let state = journal.state();
+    Manifest::from_state(&config.run_name, state).write(&config.dir)?;
+    let card = super::manifest::dataset_card(&config.run_name, state);
+    super::manifest::write_atomic(
+        &config.dir.join(super::manifest::CARD_FILE_NAME),
+        card.as_bytes(),
+    )
 }
 
 fn write_and_commit(

@@ -259,6 +259,7 @@ impl ExternalVerifier {
             no_network: self.cfg.no_network,
             drop_privileges: self.cfg.drop_privileges,
             memory_bytes: self.cfg.memory_mb.map(|m| m << 20),
+            die_with_spawning_thread: false,
         };
         let mut process = spawn_process(&spec).map_err(|e| VerifyError::Crashed(e.to_string()))?;
         let (Some(stdin), Some(stdout), Some(stderr)) = (

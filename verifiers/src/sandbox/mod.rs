@@ -930,6 +930,10 @@ pub struct ProcessSpec {
     pub drop_privileges: bool,
     /// Address-space limit in bytes.
     pub memory_bytes: Option<u64>,
+    /// Kill the helper (SIGKILL) when the *thread* that spawned it exits, even if smelt is
+    /// killed with SIGKILL. Only for helpers spawned from a thread that lives as long as they
+    /// should (e.g. the thread that reads their output).
+    pub die_with_spawning_thread: bool,
 }
 
 /// A running helper. Dropping it kills its whole process group and reaps it.
@@ -1065,9 +1069,9 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
         no_new_privs: spec.no_network || spec.drop_privileges,
         landlock: None,
         seccomp: filter.as_deref(),
-        // Not set: it fires when the *thread* that spawned the helper exits, and pipeline
-        // worker threads come and go. Drop (and EOF on stdin) end the helper instead.
-        pdeathsig: false,
+        // Off by default: it fires when the *thread* that spawned the helper exits, and
+        // pipeline worker threads come and go. Drop (and EOF on stdin) end the helper instead.
+        pdeathsig: spec.die_with_spawning_thread,
     };
     let mut flags = 0;
     if spec.no_network {
