@@ -102,10 +102,11 @@ build: z3
 test: z3 model llama-server py-loaders
 	$(CARGO) test $(PROFILE) --workspace --no-fail-fast
 
-# The default: the quickstart on SmolLM2-135M served by llama-server (smelt starts and stops
-# it). MODEL=dir|file.gguf|hub-id runs the embedded mistral.rs engine on that model instead.
+# The default: the quickstart on SmolLM2-135M-Instruct served by llama-server, which smelt
+# starts and stops itself. MODEL=file.gguf serves that file the same way; MODEL=dir or a hub id
+# runs the embedded mistral.rs engine instead.
 run: build model llama-server
-	$(BIN) run $(PIPELINE) $(if $(MODEL),--set model.kind=mistralrs --set model.id=$(MODEL),--set model.id=$(DEFAULT_MODEL) --set model.server=$(LLAMA_SERVER))
+	$(BIN) run $(PIPELINE) $(if $(MODEL),$(if $(filter %.gguf,$(MODEL)),,--set model.kind=mistralrs) --set model.id=$(MODEL),--set model.id=$(DEFAULT_MODEL))
 
 bench: z3 model llama-server
 	$(CARGO) build $(PROFILE) -p smelt --bin smelt --example bench

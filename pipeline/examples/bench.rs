@@ -5,9 +5,11 @@
 //! 2. replay → answer verify → Parquet through `smelt run`: samples/s (target ≥ 50,000/s);
 //! 3. the same with the journal on vs off (`--no-journal`): ratio (target ≥ 0.95);
 //! 4. verifier checks/s: answer, steps (GSM8K references), equivalence, python_tests;
-//! 5. RSS over a 1,000,000-sample replay run, sampled at 10k, 100k and 1M samples.
+//! 5. RSS over a 1,000,000-sample replay run, sampled at 10k, 100k and 1M samples;
+//! 6. the real default model on llama.cpp alone, smelt on llama-server, mistral.rs alone and
+//!    smelt on mistral.rs ([`real_model`]).
 //!
-//! Sizes scale with `BENCH_SCALE` (default 1.0). `BENCH_ONLY=replay,verifiers,memory,engine`
+//! Sizes scale with `BENCH_SCALE` (default 1.0). `BENCH_ONLY=replay,verifiers,memory,engine,real`
 //! runs a subset; `BENCH_KEEP=1` keeps the work directory (for profiling a run by hand).
 
 // The allocator the `smelt` binary uses: the engine measured alone must run on the same one.
@@ -16,6 +18,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "../../tests/support/tiny_model.rs"]
 mod tiny_model;
+
+#[path = "bench/real_model.rs"]
+mod real_model;
 
 use smelt::generate::engine_bench::{self, EngineBench};
 use smelt::registry::Registry;
@@ -54,6 +59,11 @@ fn main() -> Res<()> {
     }
     if wanted("engine") {
         engine_section(&bin, tmp.path(), n)?;
+    }
+    if wanted("real") {
+        if let Err(e) = real_model::section(&bin, tmp.path(), n) {
+            println!("real model: failed: {e}\n");
+        }
     }
     if std::env::var_os("BENCH_KEEP").is_some() {
         println!("work directory kept: {}", tmp.keep().display());

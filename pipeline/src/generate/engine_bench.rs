@@ -7,7 +7,7 @@
 //! `Model::send_chat_request` (chat) or the engine's request channel (raw completion, for which
 //! the SDK has no method), one sequence per request, `concurrency` requests in flight.
 
-use super::mistral::{self, EngineOptions, ModelSource};
+use super::mistral::{self, EngineOptions};
 use super::{GenError, Sampling};
 use crate::config::Dtype;
 use mistralrs::{Model, Request, RequestBuilder, RequestMessage, Response, TextMessageRole};
@@ -19,7 +19,7 @@ use std::time::Instant;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct EngineBench {
-    /// A local model directory (config.json, tokenizer.json, *.safetensors).
+    /// A local model directory (config.json, tokenizer.json, *.safetensors) or `.gguf` file.
     pub model_dir: PathBuf,
     /// Prompts, used round-robin.
     pub prompts: Vec<String>,
@@ -104,7 +104,8 @@ pub async fn run(bench: &EngineBench) -> Result<BenchReport, GenError> {
             "the bench needs at least one prompt".into(),
         ));
     }
-    let source = ModelSource::Dir(bench.model_dir.clone());
+    // A model directory or a .gguf file, resolved as `model.id` is.
+    let source = mistral::resolve_source(&bench.model_dir.display().to_string(), Path::new("/"))?;
     // The same engine settings as the generator's defaults (prefix cache off).
     let options = EngineOptions {
         max_num_seqs: bench.max_num_seqs.max(bench.concurrency).max(1),
