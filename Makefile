@@ -83,7 +83,7 @@ $(CMAKE):
 	@test -x $@
 
 $(LLAMA_SERVER): | $(CMAKE)
-	@sdist=$$(build-support/fetch-pypi.sh $(SMELT_CACHE)/dl $(LLAMA_SDIST_SHA256) --no-binary :all: $(LLAMA_SDIST)) && \
+	@sdist=$$(build-support/fetch-pypi.sh $(SMELT_CACHE)/dl $(LLAMA_SDIST_SHA256) --no-binary llama-cpp-python $(LLAMA_SDIST)) && \
 	  echo "building llama.cpp from $$sdist (~8 min on 2 cores)" && \
 	  build-support/build-llama.sh "$$sdist" $(LLAMA_HOME) $(CMAKE)
 

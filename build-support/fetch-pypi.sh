@@ -10,6 +10,14 @@ set -euo pipefail
 dest=$1 want=$2
 shift 2
 mkdir -p "$dest"
+# Already here and verified once: check it again and reuse it (pip would download it anew).
+for f in "$dest"/*; do
+  [ -f "$f" ] || continue
+  if [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$want" ]; then
+    echo "$f"
+    exit 0
+  fi
+done
 tmp=$(mktemp -d "$dest/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$tmp" "$@" >&2

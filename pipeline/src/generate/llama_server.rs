@@ -10,7 +10,7 @@
 use super::openai::OpenAiGenerator;
 use super::{BoxFuture, Completion, GenError, GenRequest, Generator};
 use crate::config::ModelConfig;
-use smelt_verifiers::sandbox::{spawn_process, ManagedProcess, ProcessSpec};
+use smelt_verifiers::sandbox::{spawn_process, ExitStatus, ManagedProcess, ProcessSpec};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -172,7 +172,10 @@ impl LlamaServerGenerator {
 
     fn exited(&self) -> Option<String> {
         let mut server = self.server.lock().unwrap_or_else(|p| p.into_inner());
-        server.try_wait().map(|s| s.to_string())
+        server.try_wait().map(|s| match s {
+            ExitStatus::Exited(code) => format!("exit code {code}"),
+            ExitStatus::Signaled(sig) => format!("signal {sig}"),
+        })
     }
 
     fn log_tail(&self) -> String {
