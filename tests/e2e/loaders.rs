@@ -59,11 +59,12 @@ rows_per_shard = 5
         lines.push(serde_json::json!({"problem_id": p.id, "completion": completion}).to_string());
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
-    let out = run_ok(
-        smelt()
-            .current_dir(project.dir.path())
-            .args(["run", "pipeline.toml", "--quiet"]),
-    );
+    let out =
+        run_ok(
+            smelt()
+                .current_dir(project.dir.path())
+                .args(["run", "pipeline.toml", "--quiet"]),
+        );
     assert!(stderr(&out).contains("finished"), "{}", stderr(&out));
     project
 }
@@ -98,9 +99,17 @@ fn assert_configs(project: &Project, expected: &[(&str, u64, bool)], default_row
     for (name, rows, accepted) in expected {
         let c = &configs[*name];
         for loader in ["datasets", "polars", "duckdb"] {
-            assert_eq!(c[loader].as_u64(), Some(*rows), "{name} via {loader}: {seen}");
+            assert_eq!(
+                c[loader].as_u64(),
+                Some(*rows),
+                "{name} via {loader}: {seen}"
+            );
         }
-        assert_eq!(c["accepted_values"], serde_json::json!([accepted]), "{seen}");
+        assert_eq!(
+            c["accepted_values"],
+            serde_json::json!([accepted]),
+            "{seen}"
+        );
         let columns = c["columns"].as_array().expect("columns");
         assert!(columns.iter().any(|v| v == "completion"), "{seen}");
     }

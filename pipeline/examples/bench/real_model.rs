@@ -18,7 +18,8 @@ use std::process::Command;
 const CONCURRENCY: usize = 8;
 
 pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
-    let (Some(model), Some(server)) = (env_file("SMELT_TEST_MODEL"), env_file("SMELT_LLAMA_SERVER"))
+    let (Some(model), Some(server)) =
+        (env_file("SMELT_TEST_MODEL"), env_file("SMELT_LLAMA_SERVER"))
     else {
         println!("real model: skipped (run through `make bench`, which fetches the model and builds llama-server)\n");
         return Ok(());
@@ -31,7 +32,10 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     let max_tokens = 128;
     println!(
         "real model ({}), {CONCURRENCY} in flight, up to {max_tokens} tokens a completion:",
-        model.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+        model
+            .file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default()
     );
 
     // smelt on llama-server and llama.cpp alone, alternating rounds.
@@ -43,7 +47,10 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     write_config(&dir, &prompts, &llama_cfg, problems, max_tokens)?;
     let first = run_smelt(bin, &dir, &[])?;
     let prompt_tokens = first["this_run"]["prompt_tokens"].as_f64().unwrap_or(0.0);
-    let samples = first["this_run"]["samples"].as_f64().unwrap_or(1.0).max(1.0);
+    let samples = first["this_run"]["samples"]
+        .as_f64()
+        .unwrap_or(1.0)
+        .max(1.0);
     let npp = ((prompt_tokens / samples).round() as u64).max(16);
     let mut smelt_llama = Vec::new();
     let mut alone = Vec::new();
@@ -52,7 +59,11 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
         let mut smelt_side = || -> Res<()> {
             let _ = std::fs::remove_dir_all(dir.join("out"));
             let report = run_smelt(bin, &dir, &[])?;
-            smelt_llama.push(report["rates"]["completion_tokens_per_s"].as_f64().unwrap_or(0.0));
+            smelt_llama.push(
+                report["rates"]["completion_tokens_per_s"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+            );
             Ok(())
         };
         let mut llama_side = || -> Res<()> {
@@ -86,7 +97,9 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     write_config(&dir, &prompts, &mistral_cfg, few, max_tokens)?;
     let _ = std::fs::remove_dir_all(dir.join("out"));
     let report = run_smelt(bin, &dir, &[])?;
-    let smelt_mistral = report["rates"]["completion_tokens_per_s"].as_f64().unwrap_or(0.0);
+    let smelt_mistral = report["rates"]["completion_tokens_per_s"]
+        .as_f64()
+        .unwrap_or(0.0);
     let engine = mistral_alone(&model, few as usize, max_tokens)?;
     println!("  mistral.rs alone (patched 0.8.1, GGUF):             {engine:>7.1} tok/s");
     println!("  smelt on embedded mistral.rs:                       {smelt_mistral:>7.1} tok/s");
@@ -160,7 +173,8 @@ fn llama_batched_bench(program: &Path, model: &Path, npp: u64, ntg: usize) -> Re
         )
         .into());
     }
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     let line = text
         .lines()
         .rev()
@@ -180,7 +194,9 @@ fn mistral_alone(model: &Path, requests: usize, max_tokens: usize) -> Res<f64> {
         "What is 7 + 5 × 3? Work it out step by step and give the answer in \\boxed{}.".into(),
         "What is (9 − 4) × 6? Work it out step by step and give the answer in \\boxed{}.".into(),
     ];
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let report = rt.block_on(engine_bench::run(&bench))?;
     Ok(report.tokens_per_s())
 }

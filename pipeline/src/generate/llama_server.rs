@@ -93,7 +93,11 @@ impl Launch {
                 let p = super::mistral::resolve_local_file(&p.display().to_string(), base_dir);
                 p.display().to_string()
             })
-            .or_else(|| std::env::var(crate::env::LLAMA_SERVER).ok().filter(|s| !s.is_empty()))
+            .or_else(|| {
+                std::env::var(crate::env::LLAMA_SERVER)
+                    .ok()
+                    .filter(|s| !s.is_empty())
+            })
             .unwrap_or_else(|| DEFAULT_PROGRAM.to_owned());
         Ok(Launch {
             program,

@@ -107,12 +107,18 @@ pub fn dataset_card(run: &str, state: &State) -> String {
         format!("---\nconfigs:\n{configs}---\n")
     };
     let listed = match (has("accepted"), has("rejected")) {
-        (true, true) => "Configs: `accepted` (samples every verifier accepted) and `rejected` \
-                         (the rest, with their reasons in the `verdicts` column).",
-        (true, false) => "Config: `accepted` (samples every verifier accepted); no rejected \
-                          samples were written.",
-        (false, true) => "Config: `rejected` (samples a verifier rejected, with their reasons in \
-                          the `verdicts` column); no sample has been accepted yet.",
+        (true, true) => {
+            "Configs: `accepted` (samples every verifier accepted) and `rejected` \
+                         (the rest, with their reasons in the `verdicts` column)."
+        }
+        (true, false) => {
+            "Config: `accepted` (samples every verifier accepted); no rejected \
+                          samples were written."
+        }
+        (false, true) => {
+            "Config: `rejected` (samples a verifier rejected, with their reasons in \
+                          the `verdicts` column); no sample has been accepted yet."
+        }
         (false, false) => "No shard has been committed yet.",
     };
     format!(

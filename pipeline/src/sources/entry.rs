@@ -17,7 +17,7 @@ pub struct SourceEntry {
     pub weight: f64,
     /// Prompt template, relative to the config file's directory.
     pub template: PathBuf,
-    /// Generators: 1 (easy) ..= 5 (hard); default [`DEFAULT_DIFFICULTY`].
+    /// Generators: 0 (warm-up, for small models), 1 (easy) ..= 5 (hard); default [`DEFAULT_DIFFICULTY`].
     #[serde(default)]
     pub difficulty: Option<u32>,
     /// Generators: how many distinct problems (indices `0..size`); unbounded without it.
@@ -120,8 +120,8 @@ impl SourceEntry {
                 }
             }
             if let Some(d) = self.difficulty {
-                if !(1..=5).contains(&d) {
-                    problems.push(format!("`difficulty` {d} must be in 1..=5"));
+                if !(0..=5).contains(&d) {
+                    problems.push(format!("`difficulty` {d} must be in 0..=5"));
                 }
             }
             if self.size == Some(0) {

@@ -17,7 +17,7 @@ pub struct Generated {
     pub constraints: String,
 }
 
-/// Draws one problem at a difficulty in `1..=5`.
+/// Draws one problem at a difficulty in `0..=5`.
 pub type GenerateFn = fn(&mut ChaCha8Rng, u32) -> Generated;
 
 /// A procedural source: problem `i` is `generate(rng_for(seed, name, i), difficulty)`.
@@ -31,7 +31,7 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// `difficulty` is clamped to `1..=5`; `size` bounds the indices (unbounded without it).
+    /// `difficulty` is capped at 5; `size` bounds the indices (unbounded without it).
     pub fn new(
         name: impl Into<String>,
         seed: u64,
@@ -42,7 +42,7 @@ impl Generator {
         Generator {
             name: name.into(),
             seed,
-            difficulty: difficulty.clamp(1, 5),
+            difficulty: difficulty.min(5),
             size,
             generate,
         }

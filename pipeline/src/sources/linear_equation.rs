@@ -17,6 +17,8 @@ const VARS: [&str; 5] = ["x", "y", "z", "n", "t"];
 /// Per difficulty: coefficient bound, constant bound, integer solution.
 fn params(difficulty: u32) -> (i64, i64, bool) {
     match difficulty {
+        // Warm-up, for small models: `a·x + b = d` with the variable on one side only.
+        0 => (5, 10, true),
         1 => (9, 20, true),
         2 => (12, 50, true),
         3 => (12, 30, false),
@@ -29,16 +31,20 @@ fn params(difficulty: u32) -> (i64, i64, bool) {
 pub fn generate(rng: &mut ChaCha8Rng, difficulty: u32) -> Generated {
     let (max_coef, max_const, integer_solution) = params(difficulty);
     let var = *pick(rng, &VARS);
-    let low = if difficulty == 1 { 1 } else { -max_coef };
+    let low = if difficulty <= 1 { 1 } else { -max_coef };
     let a = nonzero(rng, low, max_coef);
-    let c = loop {
-        let c = if chance(rng, 0.3) {
-            0
-        } else {
-            nonzero(rng, low, max_coef)
-        };
-        if c != a {
-            break c;
+    let c = if difficulty == 0 {
+        0
+    } else {
+        loop {
+            let c = if chance(rng, 0.3) {
+                0
+            } else {
+                nonzero(rng, low, max_coef)
+            };
+            if c != a {
+                break c;
+            }
         }
     };
     let b = int(rng, -max_const, max_const);

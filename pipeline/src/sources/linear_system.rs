@@ -19,7 +19,7 @@ const VARS: [&str; 3] = ["x", "y", "z"];
 /// Per difficulty: coefficient range, rhs bound (rational levels) or solution bound (integer).
 fn params(difficulty: u32) -> (i64, i64, i64, bool) {
     match difficulty {
-        1 => (1, 5, 9, true),
+        0 | 1 => (1, 5, 9, true),
         2 => (-9, 9, 10, true),
         3 => (-9, 9, 20, false),
         4 => (-20, 20, 50, false),

@@ -25,7 +25,7 @@ struct Params {
 
 fn params(difficulty: u32) -> Params {
     let (max_n, max_base, max_exp, max_mod, negatives) = match difficulty {
-        1 => (100, 9, 3, 9, false),
+        0 | 1 => (100, 9, 3, 9, false),
         2 => (10_000, 20, 6, 20, false),
         3 => (1_000_000, 50, 20, 50, true),
         4 => (1_000_000_000, 200, 100, 200, true),
