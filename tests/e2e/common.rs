@@ -42,6 +42,20 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Copies `from` into `to`, subdirectories included.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// A temp dir with `prompts/` copied from the repo and a config written to `pipeline.toml`.
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -50,12 +64,7 @@ pub struct Project {
 impl Project {
     pub fn new() -> Project {
         let dir = tempfile::tempdir().expect("tempdir");
-        let prompts = dir.path().join("prompts");
-        std::fs::create_dir_all(&prompts).unwrap();
-        for entry in std::fs::read_dir(repo_root().join("prompts")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), prompts.join(entry.file_name())).unwrap();
-        }
+        copy_dir(&repo_root().join("prompts"), &dir.path().join("prompts"));
         Project { dir }
     }
 

@@ -21,13 +21,14 @@ import polars as pl  # noqa: E402
 
 out = sys.argv[1]
 result = {"configs": {}, "default_rows": None}
+db = duckdb.connect()
 for config in datasets.get_dataset_config_names(out):
     ds = datasets.load_dataset(out, config, split="train")
     glob = os.path.join(out, "data", config, "*.parquet")
     result["configs"][config] = {
         "datasets": len(ds),
         "polars": pl.scan_parquet(glob).select(pl.len()).collect().item(),
-        "duckdb": duckdb.sql(f"select count(*) from read_parquet('{glob}')").fetchone()[0],
+        "duckdb": db.execute(f"select count(*) from read_parquet('{glob}')").fetchone()[0],
         "accepted_values": sorted(set(ds["accepted"])),
         "columns": ds.column_names,
     }

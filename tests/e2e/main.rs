@@ -4,6 +4,7 @@ mod batch;
 mod common;
 mod engine;
 mod loaders;
+mod real_model;
 mod spine;
 #[path = "../support/tiny_model.rs"]
 mod tiny_model;
