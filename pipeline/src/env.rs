@@ -8,6 +8,19 @@ pub const MODEL: &str = "MODEL";
 pub const LLAMA_SERVER: &str = "SMELT_LLAMA_SERVER";
 /// Log filter, as for `tracing_subscriber::EnvFilter` (e.g. `smelt=debug`).
 pub const LOG: &str = "SMELT_LOG";
+/// This process's shard of the run, `I/N` or `off` (what `smelt run --shard` takes).
+pub const SHARD: &str = "SMELT_SHARD";
+/// The number of shards when the index comes from a Kubernetes Indexed Job.
+pub const SHARDS: &str = "SMELT_SHARDS";
+/// Set by Slurm in each task of a job array: its id, the array's size, lowest id and step.
+pub const SLURM_ARRAY: [&str; 4] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_STEP",
+];
+/// Set by Kubernetes in each pod of an Indexed Job.
+pub const K8S_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
 /// Test-only fault injection; see `sink::fault`.
 pub const FAULT: &str = "SMELT_FAULT";
 

@@ -233,6 +233,12 @@ pub fn read_state(path: &Path) -> Result<State, JournalError> {
     replay(path).map(|(state, _, _)| state)
 }
 
+/// Reads the journal at `path` with the identity its header records (`None`: no header yet),
+/// without opening it for writing (for `merge`).
+pub fn read_with_identity(path: &Path) -> Result<(State, Option<Identity>), JournalError> {
+    replay(path).map(|(state, identity, _)| (state, identity))
+}
+
 /// Replays the journal: the state, the header's identity, and the byte length of the valid
 /// prefix (a torn or corrupt *last* line is dropped; a corrupt line before the last is an error).
 fn replay(path: &Path) -> Result<(State, Option<Identity>, u64), JournalError> {

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PROBLEMS: u64 = 400;
+pub const PROBLEMS: u64 = 400;
+
+/// sample_id → (completion, accepted, split).
+pub type Contents = BTreeMap<String, (String, bool, String)>;
 
 fn config(extra_limits: &str) -> String {
     format!(
@@ -47,7 +50,7 @@ rows_per_shard = 20
 }
 
 /// Two completions per problem: the first right, the second wrong.
-fn project(extra_limits: &str) -> Project {
+pub fn project(extra_limits: &str) -> Project {
     let project = Project::new();
     let cfg = project.write("pipeline.toml", &config(extra_limits));
     let config = smelt::config::load(&cfg, &[]).unwrap();
@@ -71,7 +74,7 @@ fn project(extra_limits: &str) -> Project {
     project
 }
 
-fn run_cmd(project: &Project, fault: Option<&str>) -> Command {
+pub fn run_cmd(project: &Project, fault: Option<&str>) -> Command {
     let mut cmd = smelt();
     cmd.current_dir(project.dir.path())
         .args(["run", "pipeline.toml", "--quiet"]);
@@ -82,7 +85,7 @@ fn run_cmd(project: &Project, fault: Option<&str>) -> Command {
 }
 
 /// sample_id → (completion, accepted, first verdict reason), over both splits.
-fn contents(out: &Path) -> BTreeMap<String, (String, bool, String)> {
+pub fn contents(out: &Path) -> Contents {
     let mut all = BTreeMap::new();
     for split in ["accepted", "rejected"] {
         let df = read_split(out, split);
@@ -110,7 +113,7 @@ fn contents(out: &Path) -> BTreeMap<String, (String, bool, String)> {
     all
 }
 
-fn reference_run() -> BTreeMap<String, (String, bool, String)> {
+pub fn reference_run() -> Contents {
     let p = project("");
     run_ok(&mut run_cmd(&p, None));
     let c = contents(&p.out());

@@ -5,6 +5,8 @@ mod common;
 mod engine;
 mod loaders;
 mod real_model;
+mod shards;
+mod slurm;
 mod spine;
 #[path = "../support/tiny_model.rs"]
 mod tiny_model;

@@ -73,6 +73,20 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         examples: usize,
     },
+    /// Combine the shards of a sharded run (`run --shard`, job arrays) into one dataset.
+    Merge {
+        /// The run's output directory (the one holding `shards/`).
+        dir: PathBuf,
+        /// Merge what is committed even if some shards are missing, killed or still running.
+        #[arg(long)]
+        allow_incomplete: bool,
+        /// Merge shards whose configurations differ.
+        #[arg(long)]
+        allow_mismatch: bool,
+        /// Print the summary as JSON (what `merge.json` holds).
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a file of existing traces without a model; one JSON verdict line per input row.
     Verify(verify::VerifyArgs),
     /// Tools for verifier authors.
@@ -125,6 +139,19 @@ pub fn main_with(registry: Registry) -> i32 {
             json,
             examples,
         } => inspect_cmd(&dir, json, examples),
+        Command::Merge {
+            dir,
+            allow_incomplete,
+            allow_mismatch,
+            json,
+        } => merge_cmd(
+            &dir,
+            crate::merge::MergeOptions {
+                allow_incomplete,
+                allow_mismatch,
+            },
+            json,
+        ),
         Command::Verify(args) => verify::verify_cmd(args, &registry),
         Command::Verifier(VerifierCommand::Check { command }) => verify::check_cmd(&command),
         Command::Verifier(VerifierCommand::List) => {
@@ -152,6 +179,20 @@ fn inspect_cmd(dir: &std::path::Path, json: bool, examples: usize) -> anyhow::Re
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.render_text());
+    }
+    Ok(exit::OK)
+}
+
+fn merge_cmd(
+    dir: &std::path::Path,
+    options: crate::merge::MergeOptions,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let summary = crate::merge::merge(dir, options)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", summary.render_text());
     }
     Ok(exit::OK)
 }

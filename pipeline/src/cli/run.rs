@@ -8,6 +8,7 @@ use crate::identity::run_identity;
 use crate::journal::{self, Journal};
 use crate::registry::Registry;
 use crate::runtime::{self, Outcome, Pipeline, RunOptions, StopControl};
+use crate::shard::outcome::RunOutcome;
 use crate::sink::{manifest, ShardCompression, Sink, SinkConfig};
 use crate::stats::Stats;
 use anyhow::Context;
@@ -47,6 +48,10 @@ pub struct RunArgs {
     /// No progress bar or progress lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Run one shard of the schedule: `I/N` (0 <= I < N), or `off`. Without it, a Slurm array
+    /// task or a Kubernetes Indexed Job pod runs its own shard (README "Scale-out").
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Benchmarking only: keep the journal in memory (nothing resumes; shards are still atomic).
     #[arg(long, hide = true)]
     pub no_journal: bool,
@@ -71,7 +76,17 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     // Everything that can fail fast does so before the model loads.
     let (sources, templates) = build_sources(&config)?;
     let chain = build_chain(&config, registry)?;
-    let dir = config.output_dir();
+    let shard = match crate::shard::resolve(args.shard.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(super::exit::USAGE);
+        }
+    };
+    let dir = match shard {
+        Some(s) => s.dir(&config.output_dir()),
+        None => config.output_dir(),
+    };
     let lock = crate::lock::lock_dir(&dir)?;
     if let Some(pid) = &lock.stale_pid {
         tracing::info!(pid = %pid, "took over a stale lock left by a process that is gone");
@@ -86,6 +101,10 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     } else {
         Journal::open(&dir, &identity)?
     };
+    RunOutcome::clear(&dir)?;
+    if let Some(s) = shard {
+        tracing::info!(shard = %s, dir = %dir.display(), "running one shard of the schedule");
+    }
     let resumed = journal.state().commits > 0;
     if resumed {
         tracing::info!(
@@ -144,6 +163,7 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
             max_duration,
             grace: args.grace,
             verify_workers: config.verify.workers.unwrap_or_else(default_workers),
+            shard,
         };
         let outcome = runtime::run(pipeline, sink, options, stats.clone(), stop.clone()).await;
         if let Some(p) = progress {
@@ -168,6 +188,11 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
     finish_report(&config, &dir, &stats, &outcome)?;
+    if !args.no_journal {
+        // Read back from the journal: what is committed, not what was in flight.
+        let state = journal::read_state(&dir.join(journal::FILE_NAME))?;
+        RunOutcome::new(&outcome, shard, &identity, &state).write(&dir)?;
+    }
     drop(lock);
     Ok(outcome.exit_code())
 }
@@ -276,6 +301,7 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
         "report.json",
         "report.html",
         "README.md",
+        crate::shard::outcome::FILE_NAME,
     ] {
         let from = dir.join(name);
         if from.exists() {

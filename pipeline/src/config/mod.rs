@@ -116,6 +116,18 @@ pub struct ModelConfig {
     /// openai: base URL, e.g. `http://127.0.0.1:8000/v1`.
     #[serde(default)]
     pub url: Option<String>,
+    /// openai: more servers of the same model; requests go to the least loaded live one, and
+    /// a failed attempt is retried on another (`url` counts as the first).
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// openai: at most this many requests at once on each server (default: no cap besides
+    /// `max_in_flight`).
+    #[serde(default)]
+    pub max_in_flight_per_server: Option<usize>,
+    /// openai, llama_server: attempts per request and server, the first included (connection
+    /// errors, timeouts, 408, 429 and 5xx are retried with exponential backoff).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
     /// openai: environment variable holding the API key.
     #[serde(default)]
     pub api_key_env: Option<String>,
@@ -153,6 +165,9 @@ fn default_true() -> bool {
 }
 fn default_in_flight() -> usize {
     16
+}
+fn default_max_attempts() -> u32 {
+    5
 }
 fn default_request_timeout() -> u64 {
     600

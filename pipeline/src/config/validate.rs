@@ -81,11 +81,14 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
             }
         }
         ModelKind::Openai => {
-            if m.url.is_none() {
+            if m.url.is_none() && m.urls.is_empty() {
                 err(
-                    "model.url: required for kind = \"openai\" (e.g. http://127.0.0.1:8000/v1)"
+                    "model.url: required for kind = \"openai\" (e.g. http://127.0.0.1:8000/v1; several servers: model.urls)"
                         .into(),
                 );
+            }
+            if m.max_in_flight_per_server == Some(0) {
+                err("model.max_in_flight_per_server: must be at least 1".into());
             }
             if m.id.is_none() {
                 err(
@@ -98,7 +101,7 @@ fn check_model(config: &PipelineConfig, err: &mut impl FnMut(String)) {
             if m.id.as_deref().is_none_or(|id| !id.ends_with(".gguf")) {
                 err("model.id: for kind = \"llama_server\" give a .gguf file (e.g. the default model from `make model`)".into());
             }
-            if m.url.is_some() {
+            if m.url.is_some() || !m.urls.is_empty() {
                 err("model.url: not used with kind = \"llama_server\" (smelt starts the server on a free loopback port); use kind = \"openai\" for a server you run".into());
             }
         }

@@ -15,6 +15,12 @@
 //! Connection errors, timeouts, 408, 429 and 5xx answers are retried with exponential backoff
 //! (honouring `Retry-After`); other 4xx answers fail the problem at once, and 401/403/404 stop
 //! the run (every request would fail the same way).
+//!
+//! `model.urls` lists several servers: requests go to the least loaded live one (at most
+//! `model.max_in_flight_per_server` each), and a failed attempt is retried on another server
+//! at once while the failed one sits out its backoff ([`servers`]).
+
+mod servers;
 
 use super::{BoxFuture, Completion, GenError, GenRequest, Generator};
 use crate::config::ModelConfig;
@@ -61,7 +67,9 @@ pub struct OpenAiGenerator {
 #[derive(Debug, Clone)]
 struct Transport {
     model: String,
+    /// The first server's endpoint (for messages about the generator as a whole).
     endpoint: String,
+    servers: Arc<servers::Servers>,
     api_key: Option<String>,
     client: reqwest::Client,
     retry: RetryPolicy,
@@ -77,19 +85,29 @@ impl OpenAiGenerator {
     /// Builds the client from `[model]` (`url`, `id`, `chat`, `api_key_env`,
     /// `request_timeout_s`). Sends nothing.
     pub fn new(cfg: &ModelConfig) -> Result<Self, GenError> {
-        let url = cfg.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
-        let url = url.ok_or_else(|| {
-            GenError::Load(
+        let urls: Vec<&str> = cfg
+            .url
+            .iter()
+            .chain(&cfg.urls)
+            .map(|u| u.trim())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.is_empty() {
+            return Err(GenError::Load(
                 "`model.url` is not set; give the server's base URL, e.g. \
-                 `http://127.0.0.1:8000/v1`"
+                 `http://127.0.0.1:8000/v1` (or several in `model.urls`)"
                     .into(),
-            )
-        })?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            ));
+        }
+        if let Some(url) = urls
+            .iter()
+            .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+        {
             return Err(GenError::Load(format!(
                 "`model.url` = `{url}` must start with http:// or https://"
             )));
         }
+        let endpoints: Vec<String> = urls.iter().map(|u| endpoint(u, cfg.chat)).collect();
         let model = cfg.id.as_deref().map(str::trim).filter(|m| !m.is_empty());
         let model = model.ok_or_else(|| {
             GenError::Load("`model.id` is not set; give the model name the server serves".into())
@@ -111,10 +129,17 @@ impl OpenAiGenerator {
             chat: cfg.chat,
             transport: Transport {
                 model: model.to_owned(),
-                endpoint: endpoint(url, cfg.chat),
+                endpoint: endpoints[0].clone(),
+                servers: Arc::new(servers::Servers::new(
+                    endpoints,
+                    cfg.max_in_flight_per_server,
+                )),
                 api_key,
                 client: client(timeout)?,
-                retry: RetryPolicy::default(),
+                retry: RetryPolicy {
+                    max_attempts: cfg.max_attempts.max(1),
+                    ..RetryPolicy::default()
+                },
             },
             warned_estimate: AtomicBool::new(false),
             one_per_request: AtomicBool::new(false),
@@ -373,41 +398,53 @@ impl Generator for OpenAiGenerator {
 
 impl Transport {
     async fn post_with_retries(&self, body: &Value) -> Result<Vec<u8>, HttpError> {
-        let attempts = self.retry.max_attempts.max(1);
+        // Each server gets the full number of attempts before the request gives up.
+        let servers = self.servers.len().max(1) as u32;
+        let attempts = self.retry.max_attempts.max(1).saturating_mul(servers);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.post_once(body).await {
-                Ok(bytes) => return Ok(bytes),
+            let lease = self.servers.lease().await;
+            let failure = match self.post_once(lease.endpoint(), body).await {
+                Ok(bytes) => {
+                    self.servers.succeeded(lease.index);
+                    return Ok(bytes);
+                }
                 Err(failure) => failure,
             };
             match failure {
                 Failure::Final(e) => return Err(e),
                 Failure::Retryable { error, retry_after } if attempt < attempts => {
-                    let backoff = self.backoff(attempt, retry_after);
+                    // Backoff grows with this request's failures on the same server count.
+                    let backoff = self.backoff(attempt.div_ceil(servers), retry_after);
+                    let elsewhere = self.servers.failed(lease.index, backoff);
                     tracing::warn!(
-                        endpoint = %self.endpoint,
+                        endpoint = %lease.endpoint(),
                         attempt,
-                        backoff_ms = backoff.as_millis() as u64,
-                        "retrying: {}",
+                        backoff_ms = if elsewhere { 0 } else { backoff.as_millis() as u64 },
+                        "retrying{}: {}",
+                        if elsewhere { " on another server" } else { "" },
                         error.error
                     );
-                    tokio::time::sleep(backoff).await;
+                    drop(lease);
+                    if !elsewhere {
+                        tokio::time::sleep(backoff).await;
+                    }
                 }
                 Failure::Retryable { error, .. } => return Err(error),
             }
         }
     }
 
-    async fn post_once(&self, body: &Value) -> Result<Vec<u8>, Failure> {
-        let mut request = self.client.post(&self.endpoint).json(body);
+    async fn post_once(&self, endpoint: &str, body: &Value) -> Result<Vec<u8>, Failure> {
+        let mut request = self.client.post(endpoint).json(body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
         }
         let response = request
             .send()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| self.transport_failure(endpoint, &e))?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -418,13 +455,13 @@ impl Transport {
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| self.transport_failure(endpoint, &e))?;
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
         let detail = snippet(&bytes);
         let code = status.as_u16();
-        let message = format!("{} answered HTTP {code}: {detail}", self.endpoint);
+        let message = format!("{endpoint} answered HTTP {code}: {detail}");
         let answered = |error| HttpError {
             error,
             status: Some(code),
@@ -445,21 +482,21 @@ impl Transport {
         })
     }
 
-    fn transport_failure(&self, e: &reqwest::Error) -> Failure {
+    fn transport_failure(&self, endpoint: &str, e: &reqwest::Error) -> Failure {
         let chain = error_chain(e);
         let error = if e.is_connect() {
             // If the server cannot be reached after every retry, no request will get through.
             GenError::Fatal(format!(
                 "cannot reach {} (is the server running?): {chain}",
-                self.endpoint
+                endpoint
             ))
         } else if e.is_timeout() {
             GenError::Request(format!(
                 "{} did not answer in time (model.request_timeout_s): {chain}",
-                self.endpoint
+                endpoint
             ))
         } else {
-            GenError::Request(format!("request to {} failed: {chain}", self.endpoint))
+            GenError::Request(format!("request to {} failed: {chain}", endpoint))
         };
         Failure::Retryable {
             error: HttpError {
@@ -647,5 +684,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+#[cfg(test)]
+mod failover_tests;
 #[cfg(test)]
 mod tests;

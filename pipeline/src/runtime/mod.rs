@@ -50,6 +50,8 @@ pub struct RunOptions {
     /// How long in-flight generations may finish after a stop request.
     pub grace: Duration,
     pub verify_workers: usize,
+    /// This process's shard of the schedule (`None`: the whole schedule).
+    pub shard: Option<crate::shard::ShardSpec>,
 }
 
 /// A problem with the samples still to generate for it. It travels with its completions to
@@ -101,7 +103,7 @@ pub async fn run(
     let in_flight = pipeline.config.model.max_in_flight.max(1);
     let context = Arc::new(RunContext::new(&pipeline, &sink));
 
-    let feeder = Arc::new(Feeder::new(&pipeline));
+    let feeder = Arc::new(Feeder::new(&pipeline, options.shard));
     let (gen_tx, gen_rx) = async_channel::bounded::<Generated>(in_flight * 2);
     let (row_tx, row_rx) = sync_channel::<Vec<Row>>(8);
 
@@ -230,10 +232,11 @@ impl RunContext {
 struct Feeder {
     schedule: std::sync::Mutex<Schedule>,
     has_targets: bool,
+    shard: Option<crate::shard::ShardSpec>,
 }
 
 impl Feeder {
-    fn new(p: &Pipeline) -> Self {
+    fn new(p: &Pipeline, shard: Option<crate::shard::ShardSpec>) -> Self {
         let cfg = &p.config;
         let slots = cfg
             .sources
@@ -245,6 +248,7 @@ impl Feeder {
             schedule: std::sync::Mutex::new(Schedule::new(slots, cfg.limits.max_problems)),
             has_targets: cfg.limits.target_accepted.is_some()
                 || cfg.sources.iter().any(|s| s.target_accepted.is_some()),
+            shard,
         }
     }
 
@@ -276,8 +280,9 @@ impl Feeder {
                 }
             }
         }
+        // A shard walks the whole schedule and takes its own problems (see `crate::shard`).
         schedule
-            .next()
+            .find(|&(_, index)| self.shard.is_none_or(|s| s.owns(index)))
             .map(|(source, index)| Slot { source, index })
     }
 }

@@ -8,10 +8,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// One canned answer.
 #[derive(Clone)]
-struct Canned {
-    status: u16,
-    body: String,
-    delay: Duration,
+pub(super) struct Canned {
+    pub(super) status: u16,
+    pub(super) body: String,
+    pub(super) delay: Duration,
 }
 
 fn ok(body: Value) -> Canned {
@@ -32,7 +32,7 @@ fn status(code: u16) -> Canned {
 
 /// One request the fake server saw.
 #[derive(Debug, Clone)]
-struct Seen {
+pub(super) struct Seen {
     request_line: String,
     headers: String,
     body: Value,
@@ -74,7 +74,7 @@ impl FakeServer {
     }
 }
 
-async fn answer(mut stream: TcpStream, canned: Canned, seen: Arc<Mutex<Vec<Seen>>>) {
+pub(super) async fn answer(mut stream: TcpStream, canned: Canned, seen: Arc<Mutex<Vec<Seen>>>) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let header_end = loop {
@@ -135,7 +135,7 @@ fn config(url: &str, chat: bool, api_key_env: Option<&str>) -> ModelConfig {
         .expect("a valid [model] table")
 }
 
-fn fast_retries(max_attempts: u32) -> RetryPolicy {
+pub(super) fn fast_retries(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
         max_attempts,
         initial_backoff: Duration::from_millis(10),
@@ -143,7 +143,7 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
     }
 }
 
-fn request(samples: u32) -> GenRequest {
+pub(super) fn request(samples: u32) -> GenRequest {
     GenRequest {
         problem_id: "gsm8k-7".into(),
         prompt: "What is 6 * 7?".into(),
@@ -366,7 +366,7 @@ async fn a_wrong_number_of_choices_is_an_error() {
     assert!(err.to_string().contains("3 choices for n = 2"), "{err}");
 }
 
-fn single(text: &str, completion_tokens: usize) -> Canned {
+pub(super) fn single(text: &str, completion_tokens: usize) -> Canned {
     ok(json!({
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 5, "completion_tokens": completion_tokens},
