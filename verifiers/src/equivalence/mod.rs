@@ -22,7 +22,8 @@ mod lex;
 
 use crate::answer::{compile_patterns, extract_with};
 use crate::expr::{self, Constant, EvalError, Expr, PercentMode};
-use crate::numbers::{format_rational, parse_number};
+use crate::final_answer::plain_number;
+use crate::numbers::format_rational;
 use crate::smt::real_numeral;
 use crate::solver::{with_session, Outcome, Session, SolverLimits};
 use crate::{Sample, Verdict, Verifier, VerifyError};
@@ -74,7 +75,7 @@ const MAX_Z3_EXPONENT: u32 = 64;
 const MAX_ROOT: u32 = 16;
 
 /// Reads one side: drops `x =` and math delimiters, then lexes and parses.
-fn read(text: &str) -> Result<Expr, String> {
+pub(crate) fn read(text: &str) -> Result<Expr, String> {
     let mut s = text.trim().trim_matches('$').trim();
     if let Some((lhs, rhs)) = s.split_once('=') {
         let lhs = lhs.trim();
@@ -113,13 +114,24 @@ impl EquivalenceVerifier {
         extract_with(completion, &self.patterns)
     }
 
-    /// Compares two expressions (the answer first). An error means Z3 could not run.
+    /// Compares two final answers (the answer first): expressions, and the structures of
+    /// [`crate::final_answer`] (tuples, intervals, sets, …) whose leaves are expressions. An
+    /// error means Z3 could not run.
     pub fn compare(&self, answer: &str, reference: &str) -> Result<Verdict, VerifyError> {
-        match settle(answer, reference) {
-            Settled::Verdict(v) => Ok(v),
-            Settled::Prove(a, r) => with_session(self.limits, |s| prove(s, &a, &r, answer))
-                .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into())),
-        }
+        crate::final_answer::judge(answer, reference, self.limits)
+    }
+}
+
+/// Compares two scalar expressions (the answer first): exactly, or with Z3.
+pub(crate) fn scalar(
+    answer: &str,
+    reference: &str,
+    limits: SolverLimits,
+) -> Result<Verdict, VerifyError> {
+    match settle(answer, reference) {
+        Settled::Verdict(v) => Ok(v),
+        Settled::Prove(a, r) => with_session(limits, |s| prove(s, &a, &r, answer))
+            .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into())),
     }
 }
 
@@ -145,7 +157,7 @@ fn settle(answer: &str, reference: &str) -> Settled {
         ));
     }
     // Plain numbers, with units and separators, compare exactly without parsing.
-    if let (Ok(a), Ok(r)) = (parse_number(answer), parse_number(reference)) {
+    if let (Some(a), Some(r)) = (plain_number(answer), plain_number(reference)) {
         return verdict(if a == r {
             Verdict::accept(format!("{} equals the reference", format_rational(&a)))
         } else {
@@ -436,7 +448,7 @@ impl Verifier for EquivalenceVerifier {
     }
 
     fn version(&self) -> &str {
-        "1"
+        "2"
     }
 }
 
