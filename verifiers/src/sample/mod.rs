@@ -28,8 +28,15 @@ pub struct Sample {
 }
 
 /// Tests that a code completion must pass.
+///
+/// Serialised as an object tagged by `kind`. Read from any of:
+/// * a list of `assert` strings (`["assert f(1) == 2", …]`: MBPP, KodCode) → [`TestSpec::Asserts`];
+/// * a string of Python defining `check(candidate)` (HumanEval) → [`TestSpec::Check`];
+/// * `{"kind": "check", "code": …}`, `{"kind": "asserts", "asserts": […]}` or
+///   `{"kind": "io", "cases": [{"input": …, "output": …}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(remote = "TestSpec")]
 pub enum TestSpec {
     /// Python source defining `check(candidate)` (HumanEval style).
     Check { code: String },
@@ -56,3 +63,58 @@ impl Sample {
         }
     }
 }
+
+impl Serialize for TestSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        TestSpec::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TestSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::String(code) => Ok(TestSpec::Check { code }),
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    serde_json::Value::String(a) => Ok(a),
+                    other => Err(D::Error::custom(format!(
+                        "tests[{i}] is {}, expected an assert statement (a string)",
+                        json_type(&other)
+                    ))),
+                })
+                .collect::<Result<Vec<String>, _>>()
+                .map(|asserts| TestSpec::Asserts { asserts }),
+            object @ serde_json::Value::Object(_) => {
+                TestSpec::deserialize(object).map_err(|e| {
+                    D::Error::custom(format!(
+                        "{e} (tests are a list of assert strings, check(candidate) code as a \
+                         string, or an object with \"kind\": \"check\", \"asserts\" or \"io\")"
+                    ))
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "tests are {}; expected a list of assert strings, check(candidate) code as a \
+                 string, or an object with \"kind\": \"check\", \"asserts\" or \"io\"",
+                json_type(&other)
+            ))),
+        }
+    }
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;
