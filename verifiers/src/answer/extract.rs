@@ -196,10 +196,12 @@ fn clean(raw: &str) -> String {
             s = s[1..s.len() - 1].trim().to_owned();
         }
         s = cut_sentence(&s).to_owned();
-        s = s
-            .trim_end_matches(['.', ',', ';', '!', '?', ':'])
-            .trim_end()
-            .to_owned();
+        s = s.trim_end_matches(['.', ',', ';', '?', ':']).trim_end().to_owned();
+        // A `!` after a digit is a factorial (`5!`), not the end of a sentence.
+        while s.ends_with('!') && !s[..s.len() - 1].ends_with(|c: char| c.is_ascii_digit()) {
+            s.pop();
+            s = s.trim_end_matches(['.', ',', ';', '?', ':']).trim_end().to_owned();
+        }
         if s == before {
             break;
         }
@@ -244,6 +246,9 @@ mod tests {
         assert_eq!(ex("\\boxed{3} and \\boxed{5}."), Some("3, 5".into()));
         assert_eq!(ex("$\\boxed{3}$, $\\boxed{5}$"), Some("3, 5".into()));
         assert_eq!(ex("\\boxed{3} so x is \\boxed{5}"), Some("5".into()));
+        assert_eq!(ex("\\boxed{5!}"), Some("5!".into()));
+        assert_eq!(ex("The answer is 42!!"), Some("42!".into()));
+        assert_eq!(ex("The answer is yes!"), Some("yes".into()));
     }
 
     #[test]

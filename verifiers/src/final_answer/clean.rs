@@ -43,6 +43,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("emptyset", "∅"),
     ("varnothing", "∅"),
     ("lbrace", "«"),
+    ("pm", "±"),
     ("rbrace", "»"),
 ];
 
@@ -55,6 +56,7 @@ pub(crate) fn clean(raw: &str) -> String {
         .replace("\\{", "«")
         .replace("\\}", "»");
     let s = join_digit_groups(&s);
+    let s = integer_functions(&s);
     let words: Vec<&str> = s.split_whitespace().collect();
     words.join(" ").trim_end_matches(['.', ';']).trim().to_owned()
 }
@@ -254,6 +256,46 @@ fn join_digit_groups(s: &str) -> String {
     out
 }
 
+/// Evaluates `n!` (n ≤ 20) and `\binom{n}{k}` (n ≤ 60) of integer literals, which the
+/// expression reader does not know.
+fn integer_functions(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..].iter().take(7).collect();
+        if rest.starts_with("\\binom") || rest.starts_with("\\dbinom") || rest.starts_with("\\tbinom") {
+            let at = i + if rest.starts_with("\\binom") { 6 } else { 7 };
+            let (n, next) = crate::numbers::latex_arg(&chars, at);
+            let (k, next) = crate::numbers::latex_arg(&chars, next);
+            if let (Ok(n), Ok(k)) = (n.trim().parse::<u64>(), k.trim().parse::<u64>()) {
+                if n <= 60 && k <= n {
+                    let c = (0..k).fold(1u128, |c, j| c * u128::from(n - j) / u128::from(j + 1));
+                    out.push_str(&format!("({c})"));
+                    i = next;
+                    continue;
+                }
+            }
+        }
+        if chars[i] == '!' {
+            let digits = out.chars().rev().take_while(char::is_ascii_digit).count();
+            let before = out.chars().rev().nth(digits);
+            let operand = !before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ')');
+            if let (true, true, Ok(n)) = (digits > 0, operand, out[out.len() - digits..].parse::<u64>()) {
+                if n <= 20 {
+                    out.truncate(out.len() - digits);
+                    out.push_str(&format!("({})", (1..=n).product::<u64>()));
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::clean;
@@ -277,5 +319,8 @@ mod tests {
         assert_eq!(clean("\\left( 1, 2 \\right)"), "( 1, 2 )");
         assert_eq!(clean("50\\%"), "50%");
         assert_eq!(clean("\\mathrm{e}^2"), "e ^2");
+        assert_eq!(clean("5!"), "(120)");
+        assert_eq!(clean("\\binom{5}{2}"), "(10)");
+        assert_eq!(clean("x!"), "x!");
     }
 }

@@ -41,6 +41,9 @@ const SHORT_UNITS: &[&str] = &[
 /// The exact value of a plain number (`7,425,000`, `$18.00`, `72 clips`, `\frac{3}{4}`), but
 /// not of a number followed by what reads as a variable or constant (`\frac12 x`, `2e`, `5π`).
 pub(crate) fn plain_number(s: &str) -> Option<BigRational> {
+    if s.contains(['!', '±']) || s.contains("binom") || s.contains("\\pm") {
+        return None; // `5!` is not 5
+    }
     let n = parse_number(s).ok()?;
     let cleaned = clean(s);
     let mut rest = cleaned.as_str();

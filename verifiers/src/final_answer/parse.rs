@@ -61,6 +61,15 @@ fn parse_depth(raw: &str, depth: usize) -> Value {
     if parts.len() > 1 {
         return list(parts.iter().map(|p| sub(p)).collect());
     }
+    if let Some((lhs, rhs)) = split_once_top(s, '±') {
+        let (l, r) = (lhs.trim(), rhs.trim());
+        let items = if l.is_empty() {
+            vec![format!("({r})"), format!("-({r})")]
+        } else {
+            vec![format!("{l}+({r})"), format!("{l}-({r})")]
+        };
+        return bare(items.iter().map(|t| sub(t)).collect());
+    }
     if let Some(v) = inequality(s, depth) {
         return v;
     }
