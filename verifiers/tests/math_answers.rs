@@ -10,8 +10,7 @@
 mod support;
 
 use smelt_verifiers::{
-    AnswerConfig, AnswerVerifier, EquivalenceConfig, EquivalenceVerifier, Sample, Verdict,
-    Verifier,
+    AnswerConfig, AnswerVerifier, EquivalenceConfig, EquivalenceVerifier, Sample, Verdict, Verifier,
 };
 use std::time::Instant;
 
@@ -31,12 +30,19 @@ fn corpus() -> Vec<Pair> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
-            let s = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("{l}: no {k}")).to_owned();
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            let s = |k: &str| {
+                v[k].as_str()
+                    .unwrap_or_else(|| panic!("{l}: no {k}"))
+                    .to_owned()
+            };
             Pair {
                 gold: s("gold"),
                 prediction: s("prediction"),
-                equal: v["equal"].as_bool().unwrap_or_else(|| panic!("{l}: no equal")),
+                equal: v["equal"]
+                    .as_bool()
+                    .unwrap_or_else(|| panic!("{l}: no equal")),
                 note: s("note"),
             }
         })
@@ -68,11 +74,17 @@ fn run(name: &str, v: &dyn Verifier, pairs: &[Pair]) {
             }
             (Verdict::Reject { reason, detail }, true) => {
                 eq_total += 1;
-                missed.push(format!("{} vs {} ({}): {reason}: {detail}", p.prediction, p.gold, p.note));
+                missed.push(format!(
+                    "{} vs {} ({}): {reason}: {detail}",
+                    p.prediction, p.gold, p.note
+                ));
             }
             (Verdict::Accept { evidence, .. }, false) => {
                 ne_total += 1;
-                false_accepts.push(format!("{} vs {} ({}): {evidence}", p.prediction, p.gold, p.note));
+                false_accepts.push(format!(
+                    "{} vs {} ({}): {evidence}",
+                    p.prediction, p.gold, p.note
+                ));
             }
             (Verdict::Reject { .. }, false) => ne_total += 1,
         }
@@ -91,8 +103,14 @@ fn run(name: &str, v: &dyn Verifier, pairs: &[Pair]) {
         !own || (eq_total >= 250 && ne_total >= 80),
         "corpus too small: {eq_total} equal, {ne_total} unequal"
     );
-    assert!(false_accepts.is_empty(), "{name} false accepts: {false_accepts:#?}");
-    assert!(rate >= 95.0, "{name}: {rate:.1}% of equal pairs accepted, below 95%");
+    assert!(
+        false_accepts.is_empty(),
+        "{name} false accepts: {false_accepts:#?}"
+    );
+    assert!(
+        rate >= 95.0,
+        "{name}: {rate:.1}% of equal pairs accepted, below 95%"
+    );
 }
 
 #[test]
@@ -103,16 +121,23 @@ fn answer_verifier_on_the_corpus() {
 
 #[test]
 fn equivalence_verifier_on_the_corpus() {
-    let v = EquivalenceVerifier::new(EquivalenceConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let v =
+        EquivalenceVerifier::new(EquivalenceConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     run("equivalence", &v, &corpus());
 }
 
 #[test]
 fn plain_number_throughput() {
     let a = AnswerVerifier::new(AnswerConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let e = EquivalenceVerifier::new(EquivalenceConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let e =
+        EquivalenceVerifier::new(EquivalenceConfig::default()).unwrap_or_else(|e| panic!("{e}"));
     let samples: Vec<Sample> = (0..20_000)
-        .map(|i| Sample::new(format!("So 3 + {i} = {}.\n#### {}", i + 3, i + 3), Some(&(i + 3).to_string())))
+        .map(|i| {
+            Sample::new(
+                format!("So 3 + {i} = {}.\n#### {}", i + 3, i + 3),
+                Some(&(i + 3).to_string()),
+            )
+        })
         .collect();
     for (name, v) in [("answer", &a as &dyn Verifier), ("equivalence", &e)] {
         let start = Instant::now();

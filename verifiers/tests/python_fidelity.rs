@@ -7,7 +7,9 @@
 mod support;
 
 use serde::Deserialize;
-use smelt_verifiers::{PythonTestsConfig, PythonTestsVerifier, Sample, TestSpec, Verdict, Verifier};
+use smelt_verifiers::{
+    PythonTestsConfig, PythonTestsVerifier, Sample, TestSpec, Verdict, Verifier,
+};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -46,11 +48,14 @@ fn sample(code: &str, asserts: &[&str]) -> Sample {
 /// The verdict reason in both execution modes (which must agree).
 fn judged(code: &str, asserts: &[&str]) -> String {
     let s = sample(code, asserts);
-    let [forked, fresh] = verifiers().each_ref().map(|v| {
-        v.verify(&s)
-            .unwrap_or_else(|e| panic!("verifier ran: {e}"))
-    });
-    assert_eq!(reason(&forked), reason(&fresh), "{code}: {forked:?} vs {fresh:?}");
+    let [forked, fresh] = verifiers()
+        .each_ref()
+        .map(|v| v.verify(&s).unwrap_or_else(|e| panic!("verifier ran: {e}")));
+    assert_eq!(
+        reason(&forked),
+        reason(&fresh),
+        "{code}: {forked:?} vs {fresh:?}"
+    );
     if !forked.is_accept() {
         println!("{code:?} → {forked:?}");
     }
@@ -96,22 +101,40 @@ fn objects_equal_to_everything_stay_rejected() {
     ];
     for code in hacks {
         let r = judged(code, &["assert f('aab') == {'a': 2, 'b': 1}"]);
-        assert!(r == "bad_return_type" || r == "tests_failed", "{code} → {r}");
+        assert!(
+            r == "bad_return_type" || r == "tests_failed",
+            "{code} → {r}"
+        );
     }
 }
 
 #[test]
 fn a_solution_may_define_a_builtin_name() {
     let own_sum = "def sum(a, b):\n    return a + b";
-    assert_eq!(judged(own_sum, &["assert sum(1, 2) == 3", "assert sum(-1, 1) == 0"]), "ACCEPT");
+    assert_eq!(
+        judged(
+            own_sum,
+            &["assert sum(1, 2) == 3", "assert sum(-1, 1) == 0"]
+        ),
+        "ACCEPT"
+    );
     // Wrong results of the solution's own `sum` are still caught.
-    assert_eq!(judged("def sum(a, b):\n    return a - b", &["assert sum(1, 2) == 3"]), "tests_failed");
+    assert_eq!(
+        judged(
+            "def sum(a, b):\n    return a - b",
+            &["assert sum(1, 2) == 3"]
+        ),
+        "tests_failed"
+    );
     // The solution's own `max` shadows the builtin, and its helpers stay visible.
     let own_max = "def bigger(a, b):\n    return a if a > b else b\ndef max(a, b, c):\n    return bigger(bigger(a, b), c)";
     assert_eq!(judged(own_max, &["assert max(1, 5, 3) == 5"]), "ACCEPT");
     // The builtin stays what asserts that test something else see.
     let plain = "def total(xs):\n    return sum(xs)\ndef sum(a, b):\n    return a + b";
-    assert_eq!(judged(plain, &["assert total([1, 2]) == 3"]), "tests_failed");
+    assert_eq!(
+        judged(plain, &["assert total([1, 2]) == 3"]),
+        "tests_failed"
+    );
 }
 
 #[test]
@@ -164,8 +187,13 @@ fn mbpp_style_corpus() {
                 Verdict::Accept { .. } => accepted += 1,
                 r => failures.push(format!("{} rejected: {r:?}", p.name)),
             }
-            match v.verify(&other).unwrap_or_else(|e| panic!("{}: {e}", p.name)) {
-                Verdict::Accept { .. } => failures.push(format!("{} accepted against the next tests", p.name)),
+            match v
+                .verify(&other)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name))
+            {
+                Verdict::Accept { .. } => {
+                    failures.push(format!("{} accepted against the next tests", p.name))
+                }
                 _ => rejected += 1,
             }
         }

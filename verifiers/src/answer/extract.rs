@@ -196,11 +196,17 @@ fn clean(raw: &str) -> String {
             s = s[1..s.len() - 1].trim().to_owned();
         }
         s = cut_sentence(&s).to_owned();
-        s = s.trim_end_matches(['.', ',', ';', '?', ':']).trim_end().to_owned();
+        s = s
+            .trim_end_matches(['.', ',', ';', '?', ':'])
+            .trim_end()
+            .to_owned();
         // A `!` after a digit is a factorial (`5!`), not the end of a sentence.
         while s.ends_with('!') && !s[..s.len() - 1].ends_with(|c: char| c.is_ascii_digit()) {
             s.pop();
-            s = s.trim_end_matches(['.', ',', ';', '?', ':']).trim_end().to_owned();
+            s = s
+                .trim_end_matches(['.', ',', ';', '?', ':'])
+                .trim_end()
+                .to_owned();
         }
         if s == before {
             break;

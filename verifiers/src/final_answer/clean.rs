@@ -13,15 +13,44 @@
 
 /// Commands whose argument is text.
 const TEXT_COMMANDS: &[&str] = &[
-    "text", "textbf", "textit", "textrm", "mathrm", "mathbf", "mathit", "mbox", "textnormal",
-    "mathsf", "textsf", "operatorname",
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "mathrm",
+    "mathbf",
+    "mathit",
+    "mbox",
+    "textnormal",
+    "mathsf",
+    "textsf",
+    "operatorname",
 ];
 
 /// Commands dropped without a trace.
 const DROPPED: &[&str] = &[
-    "left", "right", "displaystyle", "textstyle", "big", "Big", "bigl", "bigr", "Bigl", "Bigr",
-    "bigg", "Bigg", "biggl", "biggr", "quad", "qquad", "limits", "nolimits", "degree",
-    "textdegree", "circ", "mathbb",
+    "left",
+    "right",
+    "displaystyle",
+    "textstyle",
+    "big",
+    "Big",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "bigg",
+    "Bigg",
+    "biggl",
+    "biggr",
+    "quad",
+    "qquad",
+    "limits",
+    "nolimits",
+    "degree",
+    "textdegree",
+    "circ",
+    "mathbb",
 ];
 
 /// Plain replacements of commands.
@@ -58,7 +87,11 @@ pub(crate) fn clean(raw: &str) -> String {
     let s = join_digit_groups(&s);
     let s = integer_functions(&s);
     let words: Vec<&str> = s.split_whitespace().collect();
-    words.join(" ").trim_end_matches(['.', ';']).trim().to_owned()
+    words
+        .join(" ")
+        .trim_end_matches(['.', ';'])
+        .trim()
+        .to_owned()
 }
 
 /// One pass over the text; `whole` is true when `s` is the whole answer.
@@ -207,7 +240,11 @@ fn is_unit(s: &str) -> bool {
     let ok = s.chars().all(|c| {
         c.is_alphabetic() || c.is_whitespace() || matches!(c, '/' | '.' | '^' | '2' | '3' | '-')
     });
-    ok && (letters >= 2 || matches!(s.trim(), "m" | "g" | "s" | "h" | "l" | "L" | "K" | "J" | "W"))
+    ok && (letters >= 2
+        || matches!(
+            s.trim(),
+            "m" | "g" | "s" | "h" | "l" | "L" | "K" | "J" | "W"
+        ))
 }
 
 /// Skips `^2`, `^{2}`, `^3` right after a dropped unit.
@@ -230,7 +267,8 @@ fn join_digit_groups(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        let starts = b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_digit() || b[i - 1] == '.'));
+        let starts =
+            b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_digit() || b[i - 1] == '.'));
         if !starts {
             out.push(b[i]);
             i += 1;
@@ -241,7 +279,11 @@ fn join_digit_groups(s: &str) -> String {
         let mut groups = 0;
         while lead <= 3
             && b.get(end) == Some(&' ')
-            && b[end + 1..].iter().take_while(|c| c.is_ascii_digit()).count() == 3
+            && b[end + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+                == 3
             && !matches!(b.get(end + 4), Some('.' | '/' | ','))
         {
             end += 4;
@@ -264,7 +306,10 @@ fn integer_functions(s: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let rest: String = chars[i..].iter().take(7).collect();
-        if rest.starts_with("\\binom") || rest.starts_with("\\dbinom") || rest.starts_with("\\tbinom") {
+        if rest.starts_with("\\binom")
+            || rest.starts_with("\\dbinom")
+            || rest.starts_with("\\tbinom")
+        {
             let at = i + if rest.starts_with("\\binom") { 6 } else { 7 };
             let (n, next) = crate::numbers::latex_arg(&chars, at);
             let (k, next) = crate::numbers::latex_arg(&chars, next);
@@ -281,7 +326,11 @@ fn integer_functions(s: &str) -> String {
             let digits = out.chars().rev().take_while(char::is_ascii_digit).count();
             let before = out.chars().rev().nth(digits);
             let operand = !before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ')');
-            if let (true, true, Ok(n)) = (digits > 0, operand, out[out.len() - digits..].parse::<u64>()) {
+            if let (true, true, Ok(n)) = (
+                digits > 0,
+                operand,
+                out[out.len() - digits..].parse::<u64>(),
+            ) {
                 if n <= 20 {
                     out.truncate(out.len() - digits);
                     out.push_str(&format!("({})", (1..=n).product::<u64>()));

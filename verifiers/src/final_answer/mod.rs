@@ -24,9 +24,9 @@ pub(crate) use parse::{parse, Value};
 
 use crate::equivalence::{read, scalar};
 use crate::numbers::{format_rational, parse_number};
-use num_rational::BigRational;
 use crate::solver::SolverLimits;
 use crate::{Verdict, VerifyError};
+use num_rational::BigRational;
 use parse::MAX_ITEMS;
 
 /// Short words after a number that are units, not variables (`5 cm`, `3 hrs`); any other run
@@ -50,7 +50,9 @@ pub(crate) fn plain_number(s: &str) -> Option<BigRational> {
     while let Some(start) = rest.find(|c: char| c.is_alphabetic() || c == '\\') {
         let tail = &rest[start..];
         if let Some(cmd) = tail.strip_prefix('\\') {
-            let len = cmd.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(cmd.len());
+            let len = cmd
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(cmd.len());
             rest = &cmd[len..];
             continue;
         }
@@ -160,16 +162,34 @@ pub(crate) fn compare(a: &Value, r: &Value, limits: SolverLimits) -> Result<Verd
         (Infinity(x), Infinity(y)) if x == y => Ok(Verdict::accept("both are the same infinity")),
         (
             List {
-                open: ' ', items: x, ..
+                open: ' ',
+                items: x,
+                ..
             },
             List {
-                open: ' ', items: y, ..
+                open: ' ',
+                items: y,
+                ..
             },
         )
         | (Set(x), Set(y))
         | (Union(x), Union(y))
-        | (Set(x), List { open: ' ', items: y, .. })
-        | (List { open: ' ', items: x, .. }, Set(y)) => unordered(x, y, limits),
+        | (
+            Set(x),
+            List {
+                open: ' ',
+                items: y,
+                ..
+            },
+        )
+        | (
+            List {
+                open: ' ',
+                items: x,
+                ..
+            },
+            Set(y),
+        ) => unordered(x, y, limits),
         (Set(x), y @ Leaf(_)) if x.len() == 1 => compare(&x[0], y, limits),
         (x @ Leaf(_), Set(y)) if y.len() == 1 => compare(x, &y[0], limits),
         (
@@ -208,7 +228,11 @@ pub(crate) fn compare(a: &Value, r: &Value, limits: SolverLimits) -> Result<Verd
                 (x.concat(), y.iter().flatten().cloned().collect());
             ordered(&x, &y, limits)
         }
-        (x, y) => wrong(format!("the answer is {}, the reference {}", kind(x), kind(y))),
+        (x, y) => wrong(format!(
+            "the answer is {}, the reference {}",
+            kind(x),
+            kind(y)
+        )),
     }
 }
 
@@ -231,7 +255,10 @@ fn named(
             Verdict::Accept { .. } => {}
         }
     }
-    Ok(Verdict::accept(format!("all {} named values agree", y.len())))
+    Ok(Verdict::accept(format!(
+        "all {} named values agree",
+        y.len()
+    )))
 }
 
 fn ordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, VerifyError> {
@@ -240,7 +267,10 @@ fn ordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, Ve
     }
     for (i, (p, q)) in x.iter().zip(y).enumerate() {
         if let Verdict::Reject { reason, detail } = compare(p, q, limits)? {
-            return Ok(Verdict::reject(reason, format!("component {}: {detail}", i + 1)));
+            return Ok(Verdict::reject(
+                reason,
+                format!("component {}: {detail}", i + 1),
+            ));
         }
     }
     Ok(Verdict::accept(format!("all {} components agree", y.len())))
@@ -284,7 +314,10 @@ fn unordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, 
                 }
                 None => Verdict::reject(
                     "wrong_answer",
-                    format!("no element of the answer equals element {} of the reference", i + 1),
+                    format!(
+                        "no element of the answer equals element {} of the reference",
+                        i + 1
+                    ),
                 ),
             });
         }

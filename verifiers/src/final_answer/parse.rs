@@ -89,8 +89,7 @@ fn parse_depth(raw: &str, depth: usize) -> Value {
         return Value::Set(Vec::new());
     }
     let chars: Vec<char> = s.chars().collect();
-    if let (Some(&open @ ('(' | '[')), Some(&close @ (')' | ']'))) = (chars.first(), chars.last())
-    {
+    if let (Some(&open @ ('(' | '[')), Some(&close @ (')' | ']'))) = (chars.first(), chars.last()) {
         if enclosing(s) {
             let inner: String = chars[1..chars.len() - 1].iter().collect();
             let items = split_top_with(&inner, |c| c == ',' || c == ';', false);
@@ -248,9 +247,7 @@ fn matrix(s: &str, depth: usize) -> Option<Value> {
     if !matches!(kind, "pmatrix" | "bmatrix" | "matrix" | "Bmatrix") {
         return None;
     }
-    let body = rest
-        .trim_end()
-        .strip_suffix(&format!("\\end{{{kind}}}"))?;
+    let body = rest.trim_end().strip_suffix(&format!("\\end{{{kind}}}"))?;
     let rows: Vec<Vec<Value>> = body
         .split("\\\\")
         .filter(|r| !r.trim().is_empty())

@@ -18,11 +18,23 @@ fn structures_are_read() {
     let p = |s: &str| parse(&clean(s));
     assert!(matches!(p("(3,2)"), Value::List { open: '(', .. }));
     assert!(matches!(p("\\{1, 2\\}"), Value::Set(ref v) if v.len() == 2));
-    assert!(matches!(p("x \\in [-2, 7)"), Value::List { open: '[', close: ')', .. }));
+    assert!(matches!(
+        p("x \\in [-2, 7)"),
+        Value::List {
+            open: '[',
+            close: ')',
+            ..
+        }
+    ));
     assert!(matches!(p("(-\\infty, 1) \\cup (2, \\infty)"), Value::Union(ref v) if v.len() == 2));
     assert!(matches!(p("x = 1, y = 2"), Value::Named(ref v) if v.len() == 2));
-    assert!(matches!(p("x = 1 \\text{ or } x = 2"), Value::List { open: ' ', .. }));
-    assert!(matches!(p("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"), Value::Matrix(ref r) if r.len() == 2));
+    assert!(matches!(
+        p("x = 1 \\text{ or } x = 2"),
+        Value::List { open: ' ', .. }
+    ));
+    assert!(
+        matches!(p("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"), Value::Matrix(ref r) if r.len() == 2)
+    );
     assert_eq!(
         p("x > 3"),
         Value::List {
@@ -44,11 +56,17 @@ fn equal_forms() {
         ("x = 3", "3"),
         ("30^\\circ", "30"),
         ("\\text{Monday}", "monday"),
-        ("x < -1 \\text{ or } x > 2", "(-\\infty, -1) \\cup (2, \\infty)"),
+        (
+            "x < -1 \\text{ or } x > 2",
+            "(-\\infty, -1) \\cup (2, \\infty)",
+        ),
         ("3, -2", "-2, 3"),
         ("y = 2x + 3", "y = 3 + 2x"),
         ("x^2 + y^2 = 4", "4 = y^2 + x^2"),
-        ("\\begin{pmatrix} \\frac12 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 0.5 \\\\ 2 \\end{pmatrix}"),
+        (
+            "\\begin{pmatrix} \\frac12 \\\\ 2 \\end{pmatrix}",
+            "\\begin{pmatrix} 0.5 \\\\ 2 \\end{pmatrix}",
+        ),
         ("\\frac{\\pi}{2}", "\\pi/2"),
         ("2\\sqrt[3]{2}", "\\sqrt[3]{16}"),
     ] {

@@ -88,14 +88,12 @@ impl<'de> Deserialize<'de> for TestSpec {
                 })
                 .collect::<Result<Vec<String>, _>>()
                 .map(|asserts| TestSpec::Asserts { asserts }),
-            object @ serde_json::Value::Object(_) => {
-                TestSpec::deserialize(object).map_err(|e| {
-                    D::Error::custom(format!(
-                        "{e} (tests are a list of assert strings, check(candidate) code as a \
+            object @ serde_json::Value::Object(_) => TestSpec::deserialize(object).map_err(|e| {
+                D::Error::custom(format!(
+                    "{e} (tests are a list of assert strings, check(candidate) code as a \
                          string, or an object with \"kind\": \"check\", \"asserts\" or \"io\")"
-                    ))
-                })
-            }
+                ))
+            }),
             other => Err(D::Error::custom(format!(
                 "tests are {}; expected a list of assert strings, check(candidate) code as a \
                  string, or an object with \"kind\": \"check\", \"asserts\" or \"io\"",

@@ -12,7 +12,10 @@ fn every_form_is_read() {
     let asserts = TestSpec::Asserts {
         asserts: vec!["assert f(1) == 2".into(), "assert f(2) == 3".into()],
     };
-    assert_eq!(read(json!(["assert f(1) == 2", "assert f(2) == 3"])), Ok(asserts.clone()));
+    assert_eq!(
+        read(json!(["assert f(1) == 2", "assert f(2) == 3"])),
+        Ok(asserts.clone())
+    );
     assert_eq!(
         read(json!({"kind": "asserts", "asserts": ["assert f(1) == 2", "assert f(2) == 3"]})),
         Ok(asserts.clone())
@@ -21,11 +24,15 @@ fn every_form_is_read() {
         code: "def check(candidate):\n    assert candidate(1) == 2\n".into(),
     };
     assert_eq!(
-        read(json!("def check(candidate):\n    assert candidate(1) == 2\n")),
+        read(json!(
+            "def check(candidate):\n    assert candidate(1) == 2\n"
+        )),
         Ok(check.clone())
     );
     assert_eq!(
-        read(json!({"kind": "check", "code": "def check(candidate):\n    assert candidate(1) == 2\n"})),
+        read(
+            json!({"kind": "check", "code": "def check(candidate):\n    assert candidate(1) == 2\n"})
+        ),
         Ok(check)
     );
     assert_eq!(
@@ -59,7 +66,10 @@ fn malformed_tests_say_what_was_expected() {
     let e = read(json!(42)).unwrap_err();
     assert!(e.contains("expected a list of assert strings"), "{e}");
     let e = read(json!({"kind": "unit"})).unwrap_err();
-    assert!(e.contains("unknown variant") && e.contains("\"kind\": \"check\""), "{e}");
+    assert!(
+        e.contains("unknown variant") && e.contains("\"kind\": \"check\""),
+        "{e}"
+    );
     let e = read(json!({"kind": "asserts"})).unwrap_err();
     assert!(e.contains("missing field `asserts`"), "{e}");
 }
