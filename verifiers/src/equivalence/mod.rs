@@ -22,7 +22,7 @@ mod lex;
 
 use crate::answer::{compile_patterns, extract_with};
 use crate::expr::{self, Constant, EvalError, Expr, PercentMode};
-use crate::final_answer::plain_number;
+use crate::final_answer::compare_numbers;
 use crate::numbers::format_rational;
 use crate::smt::real_numeral;
 use crate::solver::{with_session, Outcome, Session, SolverLimits};
@@ -157,15 +157,8 @@ fn settle(answer: &str, reference: &str) -> Settled {
         ));
     }
     // Plain numbers, with units and separators, compare exactly without parsing.
-    if let (Some(a), Some(r)) = (plain_number(answer), plain_number(reference)) {
-        return verdict(if a == r {
-            Verdict::accept(format!("{} equals the reference", format_rational(&a)))
-        } else {
-            Verdict::reject(
-                "wrong_answer",
-                format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
-            )
-        });
+    if let Some(v) = compare_numbers(answer, reference) {
+        return verdict(v);
     }
     let r = match read(reference) {
         Ok(r) => r,

@@ -129,13 +129,19 @@ fn degree_at(chars: &[char], i: usize) -> Option<usize> {
         .map(|p| i + p.chars().count())
 }
 
-/// A command at `chars[start] == '\\'`; returns the index after it.
-fn command(chars: &[char], start: usize, out: &mut String, whole: bool, depth: usize) -> usize {
+/// The letters of the LaTeX command at `chars[start] == '\\'` (empty for `\,` and the like)
+/// and the index after them.
+pub(crate) fn command_name(chars: &[char], start: usize) -> (String, usize) {
     let mut j = start + 1;
     while j < chars.len() && chars[j].is_ascii_alphabetic() {
         j += 1;
     }
-    let name: String = chars[start + 1..j].iter().collect();
+    (chars[start + 1..j].iter().collect(), j)
+}
+
+/// A command at `chars[start] == '\\'`; returns the index after it.
+fn command(chars: &[char], start: usize, out: &mut String, whole: bool, depth: usize) -> usize {
+    let (name, j) = command_name(chars, start);
     if name.is_empty() {
         return match chars.get(j) {
             Some(',' | ';' | ':' | '!' | ' ' | '>') => {

@@ -19,7 +19,7 @@
 mod clean;
 mod parse;
 
-pub(crate) use clean::clean;
+pub(crate) use clean::{clean, command_name};
 pub(crate) use parse::{parse, Value};
 
 use crate::equivalence::{read, scalar};
@@ -68,21 +68,27 @@ pub(crate) fn plain_number(s: &str) -> Option<BigRational> {
     Some(n)
 }
 
+/// The verdict on two plain numbers, exactly; `None` unless both are plain numbers.
+pub(crate) fn compare_numbers(answer: &str, reference: &str) -> Option<Verdict> {
+    let (a, r) = (plain_number(answer)?, plain_number(reference)?);
+    Some(if a == r {
+        Verdict::accept(format!("{} equals the reference", format_rational(&a)))
+    } else {
+        Verdict::reject(
+            "wrong_answer",
+            format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
+        )
+    })
+}
+
 /// Compares an answer with a reference (both raw final-answer strings).
 pub(crate) fn judge(
     answer: &str,
     reference: &str,
     limits: SolverLimits,
 ) -> Result<Verdict, VerifyError> {
-    if let (Some(a), Some(r)) = (plain_number(answer), plain_number(reference)) {
-        return Ok(if a == r {
-            Verdict::accept(format!("{} equals the reference", format_rational(&a)))
-        } else {
-            Verdict::reject(
-                "wrong_answer",
-                format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
-            )
-        });
+    if let Some(v) = compare_numbers(answer, reference) {
+        return Ok(v);
     }
     let (a, r) = (parse(&clean(answer)), parse(&clean(reference)));
     let v = compare(&a, &r, limits)?;
