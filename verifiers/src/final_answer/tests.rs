@@ -91,3 +91,18 @@ fn unequal_forms() {
         assert_eq!(verdict(a, r), "wrong_answer", "{a} vs {r}");
     }
 }
+
+#[test]
+fn generator_references_still_pass() {
+    // The forms smelt's own generators write (pipeline/src/sources): integers, `p/q`, and
+    // `x = 1/2, y = 2, z = -3/4` for linear systems.
+    for (right, wrong) in [
+        ("42", "43"),
+        ("-3/4", "1/4"),
+        ("x = 1/2, y = 2", "x = 1/2, y = 3"),
+        ("x = -1, y = 0, z = 7/3", "x = -1, y = 0, z = 10/3"),
+    ] {
+        assert_eq!(verdict(right, right), "accept", "{right}");
+        assert_eq!(verdict(wrong, right), "wrong_answer", "{wrong} vs {right}");
+    }
+}
