@@ -205,7 +205,9 @@ fn command(chars: &[char], start: usize, out: &mut String, whole: bool, depth: u
             out.push_str(", ");
         } else if content == "e" || only || !is_unit(content) || out.trim().is_empty() {
             out.push(' ');
-            out.push_str(&rewrite(content, false, depth + 1));
+            if depth < 8 {
+                out.push_str(&rewrite(content, false, depth + 1));
+            }
             out.push(' ');
         } else {
             // A unit after a value: drop it, and a power right after it (`\text{cm}^2`).

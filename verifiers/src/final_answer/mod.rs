@@ -28,6 +28,7 @@ use crate::solver::SolverLimits;
 use crate::{Verdict, VerifyError};
 use num_rational::BigRational;
 use parse::MAX_ITEMS;
+use std::time::{Duration, Instant};
 
 /// Short words after a number that are units, not variables (`5 cm`, `3 hrs`); any other run
 /// of at most three letters (`x`, `xy`, `e`, `π`) makes the text an expression.
@@ -87,11 +88,27 @@ pub(crate) fn judge(
     reference: &str,
     limits: SolverLimits,
 ) -> Result<Verdict, VerifyError> {
+    if answer.len() > MAX_BYTES {
+        return Ok(Verdict::reject(
+            "unparsable_answer",
+            format!("the answer is over {MAX_BYTES} bytes"),
+        ));
+    }
+    if reference.len() > MAX_BYTES {
+        return Ok(Verdict::reject(
+            "malformed_reference",
+            format!("the reference is over {MAX_BYTES} bytes"),
+        ));
+    }
     if let Some(v) = compare_numbers(answer, reference) {
         return Ok(v);
     }
     let (a, r) = (parse(&clean(answer)), parse(&clean(reference)));
-    let v = compare(&a, &r, limits)?;
+    let budget = Budget {
+        limits,
+        deadline: Instant::now() + Duration::from_millis(limits.timeout_ms),
+    };
+    let v = compare(&a, &r, budget)?;
     Ok(match v {
         Verdict::Reject { reason, detail } => Verdict::reject(
             reason,
@@ -124,7 +141,7 @@ fn normalize_word(s: &str) -> String {
 /// Compares two leaves: numbers exactly, words as text, expressions exactly or by Z3. Two
 /// leaves that are not expressions are equal when their text is; otherwise words differ
 /// (`wrong_answer`) and anything else gets the expression reader's reason.
-pub(crate) fn leaf(a: &str, r: &str, limits: SolverLimits) -> Result<Verdict, VerifyError> {
+pub(crate) fn leaf(a: &str, r: &str, limits: Budget) -> Result<Verdict, VerifyError> {
     let text = |s: &str| is_word(s) || (plain_number(s).is_none() && read(s).is_err());
     if text(a) && text(r) {
         let (x, y) = (normalize_word(a), normalize_word(r));
@@ -135,7 +152,35 @@ pub(crate) fn leaf(a: &str, r: &str, limits: SolverLimits) -> Result<Verdict, Ve
             return Ok(Verdict::reject("wrong_answer", format!("{x:?} ≠ {y:?}")));
         }
     }
+    let Some(limits) = limits.left() else {
+        return Ok(Verdict::reject(
+            "solver_unknown",
+            "the time limit was spent on other parts of the answer",
+        ));
+    };
     scalar(a, r, limits)
+}
+
+/// Longest answer or reference read (the expression reader has its own, equal limit).
+const MAX_BYTES: usize = 10_000;
+
+/// The solver limits of one comparison: `timeout_ms` covers all its leaves together.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    limits: SolverLimits,
+    deadline: Instant,
+}
+
+impl Budget {
+    /// The limits for the next solver call, or `None` when the time is spent.
+    fn left(self) -> Option<SolverLimits> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+        (ms > 0).then_some(SolverLimits {
+            timeout_ms: ms,
+            rlimit: self.limits.rlimit,
+        })
+    }
 }
 
 fn wrong(detail: impl Into<String>) -> Result<Verdict, VerifyError> {
@@ -158,7 +203,7 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Compares two structures (the answer first).
-pub(crate) fn compare(a: &Value, r: &Value, limits: SolverLimits) -> Result<Verdict, VerifyError> {
+pub(crate) fn compare(a: &Value, r: &Value, limits: Budget) -> Result<Verdict, VerifyError> {
     use Value::*;
     match (a, r) {
         (Named(x), Named(y)) => named(x, y, limits),
@@ -245,7 +290,7 @@ pub(crate) fn compare(a: &Value, r: &Value, limits: SolverLimits) -> Result<Verd
 fn named(
     x: &[(String, Value)],
     y: &[(String, Value)],
-    limits: SolverLimits,
+    limits: Budget,
 ) -> Result<Verdict, VerifyError> {
     if x.len() != y.len() {
         return wrong(format!("{} named values, expected {}", x.len(), y.len()));
@@ -267,7 +312,7 @@ fn named(
     )))
 }
 
-fn ordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, VerifyError> {
+fn ordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, VerifyError> {
     if x.len() != y.len() {
         return wrong(format!("{} components, expected {}", x.len(), y.len()));
     }
@@ -283,7 +328,7 @@ fn ordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, Ve
 }
 
 /// Multiset comparison: every reference item is matched by its own answer item.
-fn unordered(x: &[Value], y: &[Value], limits: SolverLimits) -> Result<Verdict, VerifyError> {
+fn unordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, VerifyError> {
     if x.len() != y.len() {
         return wrong(format!("{} elements, expected {}", x.len(), y.len()));
     }

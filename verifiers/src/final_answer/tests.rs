@@ -106,3 +106,18 @@ fn generator_references_still_pass() {
         assert_eq!(verdict(wrong, right), "wrong_answer", "{wrong} vs {right}");
     }
 }
+
+#[test]
+fn hostile_answers_are_bounded() {
+    let deep = "\\text{".repeat(5_000) + "1" + &"}".repeat(5_000);
+    assert_eq!(verdict(&deep, "1"), "unparsable_answer");
+    // Deep but within the size limit: text wrappers around 1 are 1.
+    let deep = "\\text{".repeat(1_000) + "1" + &"}".repeat(1_000);
+    assert_eq!(verdict(&deep, "1"), "accept");
+    let boxes = "\\boxed{".repeat(2_000);
+    assert_ne!(verdict(&boxes, "1"), "accept");
+    let wide = format!("\\{{{}\\}}", vec!["\\sqrt{2}"; 200].join(", "));
+    assert_eq!(verdict(&wide, &wide), "unparsable_answer");
+    let parens = "(".repeat(3_000) + "1, 2" + &")".repeat(3_000);
+    assert_ne!(verdict(&parens, "(1, 2)"), "accept");
+}
