@@ -19,8 +19,8 @@
 #
 # Names: tests see the solution's top-level names. A solution function named like a builtin
 # (`def sum(a, b)`) shadows the builtin in an assert only when it is the one solution name that
-# assert uses (`assert sum(1, 2) == 3`), computed from the compiled assert before the solution
-# runs; so a solution cannot swap `len` or `abs` under an assert that checks another of its
+# assert uses (`assert sum(1, 2) == 3`; modules the solution imported do not count), computed
+# from the compiled assert before the solution runs; so a solution cannot swap `len` or `abs` under an assert that checks another of its
 # functions (`assert len(f(x)) == 3` still calls the real `len`). Check-style tests get the
 # entry point as `candidate` and never see shadowing names.
 #
@@ -309,7 +309,9 @@ def _worker(job, code, snapshot, records, lock):
                     shadowing[k] = guard(v)
                 continue
             tns[k] = guard(v) if mine else v
-        solution_names = set(ns) - {"__name__", "__builtins__", "__doc__"}
+        # Modules the solution imported do not count as its names (`math.isclose` in an assert).
+        solution_names = {k for k, v in ns.items() if k not in ("__name__", "__builtins__", "__doc__")
+                          and not isinstance(v, types.ModuleType)}
         tests_builtins = dict(saved)
         tests_builtins["__import__"] = tests_import
         tns["__name__"] = "tests"

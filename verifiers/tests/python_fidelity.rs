@@ -129,6 +129,12 @@ fn a_solution_may_define_a_builtin_name() {
     // The solution's own `max` shadows the builtin, and its helpers stay visible.
     let own_max = "def bigger(a, b):\n    return a if a > b else b\ndef max(a, b, c):\n    return bigger(bigger(a, b), c)";
     assert_eq!(judged(own_max, &["assert max(1, 5, 3) == 5"]), "ACCEPT");
+    // Modules the solution imported do not count as its names.
+    let with_math = "import math\ndef sum(a, b):\n    return a + b";
+    assert_eq!(
+        judged(with_math, &["assert math.isclose(sum(0.5, 0.25), 0.75)"]),
+        "ACCEPT"
+    );
     // The builtin stays what asserts that test something else see.
     let plain = "def total(xs):\n    return sum(xs)\ndef sum(a, b):\n    return a + b";
     assert_eq!(
