@@ -57,6 +57,7 @@ const DROPPED: &[&str] = &[
 const RENAMED: &[(&str, &str)] = &[
     ("dfrac", "\\frac"),
     ("tfrac", "\\frac"),
+    ("cfrac", "\\frac"),
     ("le", "≤"),
     ("leq", "≤"),
     ("leqslant", "≤"),
@@ -184,6 +185,13 @@ fn command(chars: &[char], start: usize, out: &mut String, whole: bool, depth: u
         out.push(' ');
         return j;
     }
+    if name == "overline" {
+        let (digits, next) = crate::numbers::latex_arg(chars, j);
+        if let Some(exact) = repeating(out, digits.trim()) {
+            out.push_str(&exact);
+            return next;
+        }
+    }
     if name == "boxed" || name == "fbox" {
         let (arg, next) = crate::numbers::latex_arg(chars, j);
         if depth < 8 {
@@ -218,6 +226,36 @@ fn command(chars: &[char], start: usize, out: &mut String, whole: bool, depth: u
     out.push('\\');
     out.push_str(&name);
     j
+}
+
+/// `0.1\overline{6}`: replaces the decimal at the end of `out` by the exact fraction of the
+/// repeating decimal, `(1/6)`. `None` (and `out` untouched) unless `out` ends with `a.b` and
+/// `period` is 1–12 digits.
+fn repeating(out: &mut String, period: &str) -> Option<String> {
+    if period.is_empty() || period.len() > 12 || !period.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_len = out.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let dot = out.len().checked_sub(frac_len + 1)?;
+    if out.as_bytes().get(dot) != Some(&b'.') {
+        return None;
+    }
+    let int_len = out[..dot]
+        .bytes()
+        .rev()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let (int, frac) = (&out[dot - int_len..dot], &out[dot + 1..]);
+    if int.len() + frac.len() > 12 {
+        return None;
+    }
+    // x = (int frac period − int frac) / (10^len(frac) · (10^len(period) − 1))
+    let whole: u128 = format!("{int}{frac}{period}").parse().ok()?;
+    let head: u128 = format!("0{int}{frac}").parse().ok()?;
+    let denom = 10u128.pow(u32::try_from(frac.len()).ok()?)
+        * (10u128.pow(u32::try_from(period.len()).ok()?) - 1);
+    out.truncate(dot - int_len);
+    Some(format!("({}/{denom})", whole - head))
 }
 
 /// True when the previous output ended with a box and only separators followed it.
@@ -379,5 +417,8 @@ mod tests {
         assert_eq!(clean("5!"), "(120)");
         assert_eq!(clean("\\binom{5}{2}"), "(10)");
         assert_eq!(clean("x!"), "x!");
+        assert_eq!(clean("0.\\overline{3}"), "(3/9)");
+        assert_eq!(clean("1.1\\overline{6}"), "(105/90)");
+        assert_eq!(clean("\\overline{AB}"), "\\overline{AB}");
     }
 }
