@@ -295,6 +295,7 @@ fn named(
     if x.len() != y.len() {
         return wrong(format!("{} named values, expected {}", x.len(), y.len()));
     }
+    let mut evidence = Vec::new();
     for (name, rv) in y {
         let Some((_, av)) = x.iter().find(|(n, _)| n == name) else {
             return wrong(format!("the answer does not give {name}"));
@@ -303,28 +304,35 @@ fn named(
             Verdict::Reject { reason, detail } => {
                 return Ok(Verdict::reject(reason, format!("{name}: {detail}")))
             }
-            Verdict::Accept { .. } => {}
+            Verdict::Accept { evidence: e, .. } => evidence.push(format!("{name}: {e}")),
         }
     }
-    Ok(Verdict::accept(format!(
-        "all {} named values agree",
-        y.len()
-    )))
+    Ok(agree(
+        format!("all {} named values agree", y.len()),
+        &evidence,
+    ))
 }
 
 fn ordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, VerifyError> {
     if x.len() != y.len() {
         return wrong(format!("{} components, expected {}", x.len(), y.len()));
     }
+    let mut evidence = Vec::new();
     for (i, (p, q)) in x.iter().zip(y).enumerate() {
-        if let Verdict::Reject { reason, detail } = compare(p, q, limits)? {
-            return Ok(Verdict::reject(
-                reason,
-                format!("component {}: {detail}", i + 1),
-            ));
+        match compare(p, q, limits)? {
+            Verdict::Reject { reason, detail } => {
+                return Ok(Verdict::reject(
+                    reason,
+                    format!("component {}: {detail}", i + 1),
+                ))
+            }
+            Verdict::Accept { evidence: e, .. } => evidence.push(e),
         }
     }
-    Ok(Verdict::accept(format!("all {} components agree", y.len())))
+    Ok(agree(
+        format!("all {} components agree", y.len()),
+        &evidence,
+    ))
 }
 
 /// Multiset comparison: every reference item is matched by its own answer item.
@@ -339,6 +347,7 @@ fn unordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, Verify
         ));
     }
     let mut used = vec![false; x.len()];
+    let mut evidence = Vec::new();
     for (i, q) in y.iter().enumerate() {
         let mut undecided = None;
         let mut found = false;
@@ -347,9 +356,10 @@ fn unordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, Verify
                 continue;
             }
             match compare(p, q, limits)? {
-                Verdict::Accept { .. } => {
+                Verdict::Accept { evidence: e, .. } => {
                     used[j] = true;
                     found = true;
+                    evidence.push(e);
                     break;
                 }
                 Verdict::Reject { reason, detail } if reason != "wrong_answer" => {
@@ -373,10 +383,24 @@ fn unordered(x: &[Value], y: &[Value], limits: Budget) -> Result<Verdict, Verify
             });
         }
     }
-    Ok(Verdict::accept(format!(
-        "all {} elements agree (in any order)",
-        y.len()
-    )))
+    Ok(agree(
+        format!("all {} elements agree (in any order)", y.len()),
+        &evidence,
+    ))
+}
+
+/// An accept saying what agreed and how each part was shown equal (exactly, by Z3, as text).
+fn agree(what: String, parts: &[String]) -> Verdict {
+    let mut evidence = format!("{what}: {}", parts.join("; "));
+    if evidence.len() > 600 {
+        let cut = (0..=600)
+            .rev()
+            .find(|&i| evidence.is_char_boundary(i))
+            .unwrap_or(0);
+        evidence.truncate(cut);
+        evidence.push('…');
+    }
+    Verdict::accept(evidence)
 }
 
 #[cfg(test)]

@@ -121,3 +121,15 @@ fn hostile_answers_are_bounded() {
     let parens = "(".repeat(3_000) + "1, 2" + &")".repeat(3_000);
     assert_ne!(verdict(&parens, "(1, 2)"), "accept");
 }
+
+#[test]
+fn evidence_says_how_each_part_was_shown() {
+    let v = judge("(\\sqrt{8}, 3)", "(2\\sqrt{2}, 3)", SolverLimits::default());
+    let Ok(Verdict::Accept { evidence, .. }) = v else {
+        panic!("{v:?}")
+    };
+    assert!(
+        evidence.contains("proved by Z3") && evidence.contains("3 equals the reference"),
+        "{evidence}"
+    );
+}
