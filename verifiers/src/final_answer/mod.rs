@@ -61,7 +61,10 @@ pub(crate) fn plain_number(s: &str) -> Option<BigRational> {
             .find(|c: char| !(c.is_alphabetic() || c == '²'))
             .unwrap_or(tail.len());
         let word = &tail[..len];
-        if word.chars().count() <= 3 && !SHORT_UNITS.contains(&word) {
+        let attached = rest[..start].ends_with(|c: char| c.is_ascii_digit());
+        let letters = word.chars().count();
+        // `5 m` is five metres; `5m` may be five times m.
+        if letters <= 3 && (!SHORT_UNITS.contains(&word) || (letters == 1 && attached)) {
             return None;
         }
         rest = &tail[len..];
