@@ -22,7 +22,7 @@ mod lex;
 
 use crate::answer::{compile_patterns, extract_with};
 use crate::expr::{self, Constant, EvalError, Expr, PercentMode};
-use crate::final_answer::compare_numbers;
+use crate::final_answer::{compare_numbers, too_long};
 use crate::numbers::format_rational;
 use crate::smt::real_numeral;
 use crate::solver::{with_session, Outcome, Session, SolverLimits};
@@ -66,9 +66,6 @@ pub struct EquivalenceVerifier {
     patterns: Vec<Regex>,
     limits: SolverLimits,
 }
-
-/// Longest answer or reference read as an expression.
-const MAX_ANSWER_BYTES: usize = 10_000;
 
 /// Largest |integer exponent| expanded for Z3, and largest root index.
 const MAX_Z3_EXPONENT: u32 = 64;
@@ -144,20 +141,8 @@ enum Settled {
 /// Settles what exact arithmetic (or a parse failure) can; leaves the rest to Z3.
 fn settle(answer: &str, reference: &str) -> Settled {
     let verdict = |v: Verdict| Settled::Verdict(v);
-    if answer.len() > MAX_ANSWER_BYTES {
-        return verdict(Verdict::reject(
-            "unparsable_answer",
-            format!("the answer is over {MAX_ANSWER_BYTES} bytes"),
-        ));
-    }
-    if reference.len() > MAX_ANSWER_BYTES {
-        return verdict(Verdict::reject(
-            "malformed_reference",
-            format!("the reference is over {MAX_ANSWER_BYTES} bytes"),
-        ));
-    }
     // Plain numbers, with units and separators, compare exactly without parsing.
-    if let Some(v) = compare_numbers(answer, reference) {
+    if let Some(v) = too_long(answer, reference).or_else(|| compare_numbers(answer, reference)) {
         return verdict(v);
     }
     let r = match read(reference) {

@@ -91,19 +91,7 @@ pub(crate) fn judge(
     reference: &str,
     limits: SolverLimits,
 ) -> Result<Verdict, VerifyError> {
-    if answer.len() > MAX_BYTES {
-        return Ok(Verdict::reject(
-            "unparsable_answer",
-            format!("the answer is over {MAX_BYTES} bytes"),
-        ));
-    }
-    if reference.len() > MAX_BYTES {
-        return Ok(Verdict::reject(
-            "malformed_reference",
-            format!("the reference is over {MAX_BYTES} bytes"),
-        ));
-    }
-    if let Some(v) = compare_numbers(answer, reference) {
+    if let Some(v) = too_long(answer, reference).or_else(|| compare_numbers(answer, reference)) {
         return Ok(v);
     }
     let (a, r) = (parse(&clean(answer)), parse(&clean(reference)));
@@ -164,8 +152,24 @@ pub(crate) fn leaf(a: &str, r: &str, limits: Budget) -> Result<Verdict, VerifyEr
     scalar(a, r, limits)
 }
 
-/// Longest answer or reference read (the expression reader has its own, equal limit).
+/// Longest answer or reference read.
 const MAX_BYTES: usize = 10_000;
+
+/// A reject when the answer or the reference is longer than [`MAX_BYTES`].
+pub(crate) fn too_long(answer: &str, reference: &str) -> Option<Verdict> {
+    if answer.len() > MAX_BYTES {
+        return Some(Verdict::reject(
+            "unparsable_answer",
+            format!("the answer is over {MAX_BYTES} bytes"),
+        ));
+    }
+    (reference.len() > MAX_BYTES).then(|| {
+        Verdict::reject(
+            "malformed_reference",
+            format!("the reference is over {MAX_BYTES} bytes"),
+        )
+    })
+}
 
 /// The solver limits of one comparison: `timeout_ms` covers all its leaves together.
 #[derive(Debug, Clone, Copy)]
