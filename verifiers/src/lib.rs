@@ -23,6 +23,7 @@ mod compliance;
 pub mod equivalence;
 mod expr;
 pub mod external;
+mod final_answer;
 pub mod numbers;
 mod python_fork_server;
 pub mod python_tests;

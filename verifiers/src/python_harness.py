@@ -16,6 +16,17 @@
 # nothing else can reach. Tests get their own copy of the builtins and, for every module
 # imported before the solution ran, a copy of its namespace as it was then, so patching
 # `builtins.abs` or `math.isclose` from the solution does not change what the tests see.
+#
+# Names: tests see the solution's top-level names. A solution function named like a builtin
+# (`def sum(a, b)`) shadows the builtin in an assert only when it is the one solution name that
+# assert uses (`assert sum(1, 2) == 3`; modules the solution imported do not count), computed
+# from the compiled assert before the solution runs; so a solution cannot swap `len` or `abs` under an assert that checks another of its
+# functions (`assert len(f(x)) == 3` still calls the real `len`). Check-style tests get the
+# entry point as `candidate` and never see shadowing names.
+#
+# Return values (guard): plain builtin values, and the stdlib value types in VALUE_TYPES (exact
+# type, and the class unchanged since before the solution ran), namedtuple instances (a direct
+# tuple subclass that defines no comparison), each with plain contents.
 import builtins
 import os
 import sys
@@ -27,6 +38,17 @@ TESTS_BASE = 100_000_000
 ASSERTS_BASE = 200_000_000  # assert i runs as ASSERTS_BASE + i * ASSERT_SPAN + L
 ASSERT_SPAN = 100_000
 PLAIN = {int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset}
+# Stdlib value types that compare by value: (module, class names).
+VALUE_TYPES = (
+    ("collections", ("Counter", "OrderedDict", "defaultdict", "deque")),
+    ("fractions", ("Fraction",)),
+    ("decimal", ("Decimal",)),
+    ("datetime", ("date", "datetime", "time", "timedelta", "timezone")),
+)
+# What a namedtuple class must not define itself (it compares as a tuple).
+TUPLE_OVERRIDES = {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+                   "__len__", "__iter__", "__getitem__", "__contains__", "__bool__", "__class__",
+                   "__getattribute__", "__getattr__", "__reduce__", "__init_subclass__"}
 FRAME_ATTRS = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"}
 BLOCKED = {"sys._current_frames", "sys.settrace", "sys.setprofile", "sys.addaudithook"}
 
@@ -63,6 +85,30 @@ def _import_what_tests_import(sources):
                         __import__(name)
                     except BaseException:
                         pass
+
+
+def _value_types():
+    """The stdlib value classes and their namespaces, taken before the solution runs."""
+    found = {}
+    for module, names in VALUE_TYPES:
+        try:
+            m = __import__(module)
+        except ImportError:
+            continue
+        for name in names:
+            cls = getattr(m, name, None)
+            if isinstance(cls, type):
+                found[cls] = dict(vars(cls))
+    return found
+
+
+def _names(code):
+    """Every name a compiled assert refers to (nested code included)."""
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _names(c)
+    return names
 
 
 def run(job, snapshot=None):
@@ -152,6 +198,9 @@ def _worker(job, code, snapshot, records, lock):
             asserts.append(_shift(compile(a, "assert_%d" % i, "exec"), base))
         except (SyntaxError, ValueError) as e:
             asserts.append(e)
+    # Computed before the solution runs, so that it cannot change them.
+    assert_names = [_names(a) if isinstance(a, types.CodeType) else set() for a in asserts]
+    value_types = _value_types()
     saved = dict(builtins.__dict__)
     real_import = builtins.__import__
 
@@ -190,13 +239,27 @@ def _worker(job, code, snapshot, records, lock):
     class BadReturn(BaseException):
         pass
 
+    def unchanged(t):
+        pristine = value_types.get(t)
+        if pristine is None:
+            return False
+        now = vars(t)
+        return len(now) == len(pristine) and all(now.get(k) is x for k, x in pristine.items())
+
+    def namedtuple_class(t):
+        d = vars(t)
+        return (t.__bases__ == (tuple,) and type(t) is type and isinstance(d.get("_fields"), tuple)
+                and not TUPLE_OVERRIDES.intersection(d))
+
     def plain(v, depth):
         t = type(v)
-        if t not in PLAIN or depth > 100:
+        if depth > 100:
             return False
-        if t is dict:
-            return all(plain(k, depth + 1) and plain(x, depth + 1) for k, x in v.items())
-        if t in (list, tuple, set, frozenset):
+        if t not in PLAIN and not unchanged(t) and not (issubclass(t, tuple) and namedtuple_class(t)):
+            return False
+        if isinstance(v, dict):
+            return all(plain(k, depth + 1) and plain(x, depth + 1) for k, x in dict.items(v))
+        if isinstance(v, (list, tuple, set, frozenset)) or t.__name__ == "deque":
             return all(plain(x, depth + 1) for x in v)
         return True
 
@@ -232,14 +295,23 @@ def _worker(job, code, snapshot, records, lock):
                 records.append(("load_error",) + describe(e))
             return
         restore_builtins()
-        # Tests see the solution's names except those shadowing builtins; solution functions
-        # are wrapped so that only plain builtin values can come back.
+        # Tests see the solution's names; those shadowing builtins only where the header says.
+        # Solution functions are wrapped so that only plain values can come back.
         tns = {}
+        shadowing = {}
         for k, v in ns.items():
-            if k in saved and k not in ("__name__", "__builtins__", "__doc__"):
+            if k in ("__name__", "__builtins__", "__doc__"):
                 continue
             own = getattr(v, "__code__", None)
-            tns[k] = guard(v) if own is not None and own.co_filename == "solution.py" else v
+            mine = own is not None and own.co_filename == "solution.py"
+            if k in saved:
+                if mine:
+                    shadowing[k] = guard(v)
+                continue
+            tns[k] = guard(v) if mine else v
+        # Modules the solution imported do not count as its names (`math.isclose` in an assert).
+        solution_names = {k for k, v in ns.items() if k not in ("__name__", "__builtins__", "__doc__")
+                          and not isinstance(v, types.ModuleType)}
         tests_builtins = dict(saved)
         tests_builtins["__import__"] = tests_import
         tns["__name__"] = "tests"
@@ -250,6 +322,7 @@ def _worker(job, code, snapshot, records, lock):
             if entry not in ns or not callable(ns[entry]):
                 records.append(("missing", "entry point %r is not defined by the solution" % entry))
                 return
+            candidate = shadowing.get(entry) or tns.get(entry) or ns[entry]
             if isinstance(tests_code, BaseException):
                 records.append(("test_error", type(tests_code).__name__, str(tests_code)[:300], "tests.py"))
                 return
@@ -263,7 +336,7 @@ def _worker(job, code, snapshot, records, lock):
                 records.append(("test_error", "NameError", "the tests define no check(candidate)", ""))
                 return
             try:
-                tns["check"](tns[entry])
+                tns["check"](candidate)
                 results.append(True)
                 records.append(("test", 0, "ok"))
             except BaseException as e:
@@ -275,8 +348,14 @@ def _worker(job, code, snapshot, records, lock):
                     ok = False
                     records.append(("test", i, "fail", type(a).__name__, str(a)[:300], "assert_%d" % i))
                 else:
+                    used = assert_names[i] & solution_names
+                    ans = tns
+                    if len(used) == 1 and next(iter(used)) in shadowing:
+                        name = next(iter(used))
+                        ans = dict(tns)
+                        ans[name] = shadowing[name]
                     try:
-                        exec(a, tns)
+                        exec(a, ans)
                         ok = True
                     except BaseException as e:
                         ok = False

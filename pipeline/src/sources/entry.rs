@@ -43,7 +43,8 @@ pub struct SourceEntry {
     #[serde(default)]
     pub constraints_field: Option<String>,
     /// Datasets: column with tests: HumanEval `check(candidate)` code (a string), a list of
-    /// `assert` lines, or (JSONL) a `TestSpec` object.
+    /// `assert` lines, or (JSONL) any `TestSpec` form: a list of asserts, check code, or a
+    /// `{"kind": …}` object.
     #[serde(default)]
     pub tests_field: Option<String>,
     /// Datasets: column with the entry point function name.

@@ -38,7 +38,7 @@ pub(crate) fn extract_with(text: &str, extra: &[Regex]) -> Option<String> {
             return Some(a);
         }
     }
-    match last_boxed(text) {
+    match last_boxes(text) {
         Boxed::Found(inner) => {
             let a = clean(&inner);
             if !a.is_empty() {
@@ -75,12 +75,54 @@ enum Boxed {
     None,
 }
 
+/// The content of the last `\boxed{...}`, joined with the boxes right before it when only
+/// separators (`,`, `;`, `and`, `or`, `$`, spaces) stand between them: `\boxed{3}, \boxed{5}`
+/// is the answer `3, 5`.
+fn last_boxes(text: &str) -> Boxed {
+    let mut parts = Vec::new();
+    let mut end = text.len();
+    loop {
+        let before = &text[..end];
+        let starts = [before.rfind("\\boxed"), before.rfind("\\fbox")];
+        let Some(start) = starts.into_iter().flatten().max() else {
+            break;
+        };
+        let (found, box_end) = boxed_at(text, start);
+        let Boxed::Found(inner) = found else {
+            if parts.is_empty() {
+                return found;
+            }
+            break;
+        };
+        let between = text[box_end..end].replace(['$', ',', ';'], " ");
+        let separated = parts.is_empty()
+            || between
+                .split_whitespace()
+                .all(|w| matches!(w, "and" | "or" | "\\text{and}" | "\\text{or}" | "\\quad"));
+        if !separated || parts.len() >= 16 {
+            break;
+        }
+        parts.push(inner);
+        end = start;
+    }
+    if parts.is_empty() {
+        return Boxed::None;
+    }
+    parts.reverse();
+    Boxed::Found(parts.join(", "))
+}
+
 /// The content of the last `\boxed{...}` (or `\fbox{...}`).
 fn last_boxed(text: &str) -> Boxed {
     let starts = [text.rfind("\\boxed"), text.rfind("\\fbox")];
-    let Some(start) = starts.into_iter().flatten().max() else {
-        return Boxed::None;
-    };
+    match starts.into_iter().flatten().max() {
+        Some(start) => boxed_at(text, start).0,
+        None => Boxed::None,
+    }
+}
+
+/// The box starting at `start`, and the byte index after it.
+fn boxed_at(text: &str, start: usize) -> (Boxed, usize) {
     let after_cmd = &text[start + 1..];
     let cmd_len = after_cmd
         .find(|c: char| !c.is_ascii_alphabetic())
@@ -92,12 +134,14 @@ fn last_boxed(text: &str) -> Boxed {
             .chars()
             .take_while(|c| !c.is_whitespace() && *c != '$')
             .collect();
+        let after = text.len() - rest.len() + token.len();
         return if token.is_empty() {
-            Boxed::Unbalanced
+            (Boxed::Unbalanced, text.len())
         } else {
-            Boxed::Found(token)
+            (Boxed::Found(token), after)
         };
     };
+    let body_start = text.len() - body.len();
     let mut depth = 1usize;
     for (i, c) in body.char_indices() {
         match c {
@@ -105,13 +149,13 @@ fn last_boxed(text: &str) -> Boxed {
             '}' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Boxed::Found(body[..i].to_owned());
+                    return (Boxed::Found(body[..i].to_owned()), body_start + i + 1);
                 }
             }
             _ => {}
         }
     }
-    Boxed::Unbalanced
+    (Boxed::Unbalanced, text.len())
 }
 
 /// Cleans an extracted answer.
@@ -153,9 +197,17 @@ fn clean(raw: &str) -> String {
         }
         s = cut_sentence(&s).to_owned();
         s = s
-            .trim_end_matches(['.', ',', ';', '!', '?', ':'])
+            .trim_end_matches(['.', ',', ';', '?', ':'])
             .trim_end()
             .to_owned();
+        // A `!` after a digit is a factorial (`5!`), not the end of a sentence.
+        while s.ends_with('!') && !s[..s.len() - 1].ends_with(|c: char| c.is_ascii_digit()) {
+            s.pop();
+            s = s
+                .trim_end_matches(['.', ',', ';', '?', ':'])
+                .trim_end()
+                .to_owned();
+        }
         if s == before {
             break;
         }
@@ -197,6 +249,12 @@ mod tests {
         assert_eq!(ex("\\boxed{"), None);
         assert_eq!(ex("\\boxed{{{}"), None);
         assert_eq!(ex("#### 4 \\boxed{"), None);
+        assert_eq!(ex("\\boxed{3} and \\boxed{5}."), Some("3, 5".into()));
+        assert_eq!(ex("$\\boxed{3}$, $\\boxed{5}$"), Some("3, 5".into()));
+        assert_eq!(ex("\\boxed{3} so x is \\boxed{5}"), Some("5".into()));
+        assert_eq!(ex("\\boxed{5!}"), Some("5!".into()));
+        assert_eq!(ex("The answer is 42!!"), Some("42!".into()));
+        assert_eq!(ex("The answer is yes!"), Some("yes".into()));
     }
 
     #[test]

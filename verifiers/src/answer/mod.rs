@@ -1,8 +1,13 @@
 //! `AnswerVerifier`: the completion's final answer must equal the reference, exactly.
 //!
+//! Answers are read as people write them, LaTeX included (see `crate::final_answer`): numbers
+//! exactly as rationals, tuples, intervals and inequalities, sets, `x = 3`, matrices, words;
+//! expressions with roots, `π` or `e` are equal only when Z3 proves it (no numeric evidence).
+//!
 //! Reasons: `missing_ground_truth` (no reference), `no_answer` (no final answer found, or an
 //! unbalanced `\boxed{`), `unparsable_answer` (the answer cannot be read in the reference's form,
-//! e.g. `seventy` against `70`), `wrong_answer`.
+//! e.g. `seventy` against `70`), `malformed_reference`, `wrong_answer`, `solver_unknown` (Z3
+//! could not decide within its limits).
 
 mod extract;
 mod value;
@@ -11,17 +16,32 @@ pub use extract::extract_answer;
 pub(crate) use extract::extract_with;
 pub use value::{compare, normalize_text, parse_answer, AnswerValue, Comparison};
 
-use crate::{Sample, Verdict, Verifier, VerifyError};
+use crate::{Sample, SolverLimits, Verdict, Verifier, VerifyError};
 use regex::Regex;
 use serde::Deserialize;
 
 /// Configuration of [`AnswerVerifier`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnswerConfig {
     /// Extra regular expressions locating the answer, tried before the built-in forms; the
     /// first capture group (or the whole match) of the last match is the answer.
     pub patterns: Vec<String>,
+    /// Wall-clock budget per sample for Z3 (used only for irrational expressions).
+    pub timeout_ms: u64,
+    /// Z3 resource limit per solver check.
+    pub rlimit: u32,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        let limits = SolverLimits::default();
+        AnswerConfig {
+            patterns: Vec::new(),
+            timeout_ms: limits.timeout_ms,
+            rlimit: limits.rlimit,
+        }
+    }
 }
 
 impl AnswerConfig {
@@ -32,13 +52,24 @@ impl AnswerConfig {
 #[derive(Debug, Clone)]
 pub struct AnswerVerifier {
     patterns: Vec<Regex>,
+    limits: SolverLimits,
 }
 
 impl AnswerVerifier {
-    /// Compiles the configured patterns; a bad regex is a [`VerifyError::Config`].
+    /// Compiles the configured patterns; a bad regex or limit is a [`VerifyError::Config`].
     pub fn new(cfg: AnswerConfig) -> Result<Self, VerifyError> {
         let patterns = compile_patterns(&cfg.patterns)?;
-        Ok(AnswerVerifier { patterns })
+        let limits = SolverLimits {
+            timeout_ms: cfg.timeout_ms,
+            rlimit: cfg.rlimit,
+        };
+        limits.validate().map_err(VerifyError::Config)?;
+        Ok(AnswerVerifier { patterns, limits })
+    }
+
+    /// Compares two final answers (the answer first).
+    pub fn compare(&self, answer: &str, reference: &str) -> Result<Verdict, VerifyError> {
+        crate::final_answer::judge(answer, reference, self.limits)
     }
 
     /// The final answer as this verifier reads it (configured patterns, then built-ins).
@@ -60,23 +91,6 @@ pub(crate) fn compile_patterns(patterns: &[String]) -> Result<Vec<Regex>, Verify
         .collect()
 }
 
-/// Judges `answer` against `reference` (both raw strings).
-pub(crate) fn judge(answer: &str, reference: &str) -> Verdict {
-    let a = parse_answer(answer);
-    let r = parse_answer(reference);
-    match compare(&a, &r) {
-        Comparison::Equal => Verdict::accept(format!("answer {a} equals the reference {r}")),
-        Comparison::Different(d) => Verdict::reject(
-            "wrong_answer",
-            format!("answer {answer:?} vs reference {reference:?}: {d}"),
-        ),
-        Comparison::Unparsable(d) => Verdict::reject(
-            "unparsable_answer",
-            format!("answer {answer:?} vs reference {reference:?}: {d}"),
-        ),
-    }
-}
-
 impl Verifier for AnswerVerifier {
     fn verify(&self, sample: &Sample) -> Result<Verdict, VerifyError> {
         let Some(reference) = sample.reference.as_deref().filter(|r| !r.trim().is_empty()) else {
@@ -91,7 +105,7 @@ impl Verifier for AnswerVerifier {
                 "no final answer found (\\boxed{}, ####, Answer:, The answer is)",
             ));
         };
-        Ok(judge(&answer, reference))
+        self.compare(&answer, reference)
     }
 
     fn name(&self) -> &str {
@@ -99,7 +113,7 @@ impl Verifier for AnswerVerifier {
     }
 
     fn version(&self) -> &str {
-        "1"
+        "2"
     }
 }
 
@@ -153,6 +167,7 @@ mod tests {
     fn bad_pattern_is_a_config_error() {
         let cfg = AnswerConfig {
             patterns: vec!["(unclosed".into()],
+            ..AnswerConfig::default()
         };
         assert!(matches!(
             AnswerVerifier::new(cfg),
@@ -166,6 +181,7 @@ mod tests {
     fn configured_patterns() {
         let cfg = AnswerConfig {
             patterns: vec![r"RESULT:\s*(\S+)".into()],
+            ..AnswerConfig::default()
         };
         let v = AnswerVerifier::new(cfg).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.extract("RESULT: 9\n#### 8").as_deref(), Some("9"));

@@ -149,11 +149,7 @@ fn command(
     out: &mut Vec<Tok>,
     depth: usize,
 ) -> Result<usize, LexError> {
-    let mut j = start + 1;
-    while j < chars.len() && chars[j].is_ascii_alphabetic() {
-        j += 1;
-    }
-    let name: String = chars[start + 1..j].iter().collect();
+    let (name, j) = crate::final_answer::command_name(chars, start);
     if name.is_empty() {
         // `\,` `\;` `\!` `\ ` are spacing; `\{` `\}` are braces.
         return match chars.get(j) {

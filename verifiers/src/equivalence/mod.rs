@@ -22,7 +22,8 @@ mod lex;
 
 use crate::answer::{compile_patterns, extract_with};
 use crate::expr::{self, Constant, EvalError, Expr, PercentMode};
-use crate::numbers::{format_rational, parse_number};
+use crate::final_answer::{compare_numbers, too_long};
+use crate::numbers::format_rational;
 use crate::smt::real_numeral;
 use crate::solver::{with_session, Outcome, Session, SolverLimits};
 use crate::{Sample, Verdict, Verifier, VerifyError};
@@ -66,15 +67,12 @@ pub struct EquivalenceVerifier {
     limits: SolverLimits,
 }
 
-/// Longest answer or reference read as an expression.
-const MAX_ANSWER_BYTES: usize = 10_000;
-
 /// Largest |integer exponent| expanded for Z3, and largest root index.
 const MAX_Z3_EXPONENT: u32 = 64;
 const MAX_ROOT: u32 = 16;
 
 /// Reads one side: drops `x =` and math delimiters, then lexes and parses.
-fn read(text: &str) -> Result<Expr, String> {
+pub(crate) fn read(text: &str) -> Result<Expr, String> {
     let mut s = text.trim().trim_matches('$').trim();
     if let Some((lhs, rhs)) = s.split_once('=') {
         let lhs = lhs.trim();
@@ -113,13 +111,24 @@ impl EquivalenceVerifier {
         extract_with(completion, &self.patterns)
     }
 
-    /// Compares two expressions (the answer first). An error means Z3 could not run.
+    /// Compares two final answers (the answer first): expressions, and the structures of
+    /// [`crate::final_answer`] (tuples, intervals, sets, …) whose leaves are expressions. An
+    /// error means Z3 could not run.
     pub fn compare(&self, answer: &str, reference: &str) -> Result<Verdict, VerifyError> {
-        match settle(answer, reference) {
-            Settled::Verdict(v) => Ok(v),
-            Settled::Prove(a, r) => with_session(self.limits, |s| prove(s, &a, &r, answer))
-                .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into())),
-        }
+        crate::final_answer::judge(answer, reference, self.limits)
+    }
+}
+
+/// Compares two scalar expressions (the answer first): exactly, or with Z3.
+pub(crate) fn scalar(
+    answer: &str,
+    reference: &str,
+    limits: SolverLimits,
+) -> Result<Verdict, VerifyError> {
+    match settle(answer, reference) {
+        Settled::Verdict(v) => Ok(v),
+        Settled::Prove(a, r) => with_session(limits, |s| prove(s, &a, &r, answer))
+            .ok_or_else(|| VerifyError::Other("Z3 could not create a context".into())),
     }
 }
 
@@ -132,28 +141,9 @@ enum Settled {
 /// Settles what exact arithmetic (or a parse failure) can; leaves the rest to Z3.
 fn settle(answer: &str, reference: &str) -> Settled {
     let verdict = |v: Verdict| Settled::Verdict(v);
-    if answer.len() > MAX_ANSWER_BYTES {
-        return verdict(Verdict::reject(
-            "unparsable_answer",
-            format!("the answer is over {MAX_ANSWER_BYTES} bytes"),
-        ));
-    }
-    if reference.len() > MAX_ANSWER_BYTES {
-        return verdict(Verdict::reject(
-            "malformed_reference",
-            format!("the reference is over {MAX_ANSWER_BYTES} bytes"),
-        ));
-    }
     // Plain numbers, with units and separators, compare exactly without parsing.
-    if let (Ok(a), Ok(r)) = (parse_number(answer), parse_number(reference)) {
-        return verdict(if a == r {
-            Verdict::accept(format!("{} equals the reference", format_rational(&a)))
-        } else {
-            Verdict::reject(
-                "wrong_answer",
-                format!("{} ≠ {}", format_rational(&a), format_rational(&r)),
-            )
-        });
+    if let Some(v) = too_long(answer, reference).or_else(|| compare_numbers(answer, reference)) {
+        return verdict(v);
     }
     let r = match read(reference) {
         Ok(r) => r,
@@ -436,7 +426,7 @@ impl Verifier for EquivalenceVerifier {
     }
 
     fn version(&self) -> &str {
-        "1"
+        "2"
     }
 }
 

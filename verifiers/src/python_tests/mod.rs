@@ -11,10 +11,18 @@
 //!
 //! Results travel on stderr behind a per-run random nonce the solution never sees on disk, and
 //! only a complete `done` report with every test passed and exit status 0 is an accept.
-//! Tests run in a copy of the solution's namespace without names that shadow builtins, the
-//! builtins are restored after the solution loads and after each test, and (by default)
-//! solution functions may only return plain builtin values, so an object that compares equal
-//! to everything cannot pass a test. In-process checks remain best effort against code that
+//! Tests run in a copy of the solution's namespace and the builtins are restored after the
+//! solution loads and after each test. A solution function named like a builtin (MBPP's own
+//! `sum(a, b)`) shadows it, as in plain Python, in each assert where it is the only solution
+//! name used (`assert sum(1, 2) == 3`); elsewhere the tests keep the real builtin, so a
+//! solution cannot redefine `len`, `abs` or `isinstance` under an assert that checks another of
+//! its functions (`assert len(f(x)) == 3`). Check-style tests get the entry point as their
+//! `candidate` and no shadowing names. By default solution functions may only return plain
+//! values: builtin ones, the stdlib value types `Counter`, `OrderedDict`, `defaultdict`,
+//! `deque`, `Fraction`, `Decimal`, `date`/`datetime`/`time`/`timedelta`/`timezone` (exactly
+//! those classes, unmodified since before the solution ran) and namedtuples (that define no
+//! comparison of their own), each with plain contents; so an object that compares equal to
+//! everything cannot pass a test. In-process checks remain best effort against code that
 //! deliberately inspects the interpreter; the sandbox contains it either way.
 //!
 //! Reject reasons: `no_code`, `syntax_error`, `tests_failed`, `timeout`, `memory_limit`,
@@ -22,7 +30,7 @@
 
 use crate::code_block::{extract_code, Extracted};
 use crate::python_fork_server::{ForkError, ForkServers};
-use crate::sandbox::{ExitStatus, Limits, RunOutput, RunSpec, SandboxConfig, SandboxPool};
+use crate::sandbox::{Limits, RunOutput, RunSpec, SandboxConfig, SandboxPool};
 use crate::{Sample, TestSpec, Verdict, Verifier, VerifyError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -30,7 +38,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const HARNESS: &str = include_str!("python_harness.py");
+mod literal;
+mod report;
+#[cfg(test)]
+mod tests;
+
+use literal::{head, nonce, py_literal, tail};
+use report::{judge, normalize, Report};
+
+const HARNESS: &str = include_str!("../python_harness.py");
 
 /// Configuration of [`PythonTestsVerifier`].
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -350,344 +366,6 @@ impl Verifier for PythonTestsVerifier {
     }
 
     fn version(&self) -> &str {
-        "1"
-    }
-}
-
-/// One exception as the harness describes it.
-#[derive(Debug, Clone, Default)]
-struct Exc {
-    ty: String,
-    msg: String,
-    at: String,
-}
-
-impl Exc {
-    fn from_fields(f: &[String]) -> Exc {
-        let get = |i: usize| f.get(i).cloned().unwrap_or_default();
-        Exc {
-            ty: get(0),
-            msg: get(1),
-            at: get(2),
-        }
-    }
-
-    fn text(&self) -> String {
-        let mut s = self.ty.clone();
-        if !self.msg.is_empty() {
-            s.push_str(": ");
-            s.push_str(&self.msg);
-        }
-        if !self.at.is_empty() {
-            s.push_str(" at ");
-            s.push_str(&self.at);
-        }
-        s
-    }
-
-    /// A limit-related reason for this exception, if it is one.
-    fn limit_reason(&self) -> Option<&'static str> {
-        const RESOURCE_ERRNOS: [&str; 5] = [
-            "[Errno 11]",
-            "[Errno 23]",
-            "[Errno 24]",
-            "[Errno 27]",
-            "[Errno 28]",
-        ];
-        if self.ty == "MemoryError" {
-            Some("memory_limit")
-        } else if self.ty == "BlockingIOError"
-            || RESOURCE_ERRNOS.iter().any(|e| self.msg.starts_with(e))
-        {
-            Some("resource_limit")
-        } else {
-            None
-        }
-    }
-}
-
-/// What the harness reported.
-#[derive(Debug, Default)]
-struct Report {
-    started: bool,
-    syntax: Option<(String, String)>,
-    load_error: Option<Exc>,
-    missing: Option<String>,
-    test_error: Option<Exc>,
-    tests: Vec<(usize, Option<Exc>)>,
-    bad_return: Option<String>,
-    done: Option<(usize, usize)>,
-    /// stderr without the harness lines.
-    other_stderr: String,
-}
-
-impl Report {
-    fn parse(stderr: &[u8], nonce: &str) -> Report {
-        let text = String::from_utf8_lossy(stderr);
-        let mut r = Report::default();
-        let tag = format!("{nonce}\t");
-        for line in text.split('\n') {
-            let Some(pos) = line.find(&tag) else {
-                r.other_stderr.push_str(line);
-                r.other_stderr.push('\n');
-                continue;
-            };
-            r.other_stderr.push_str(&line[..pos]);
-            let fields: Vec<String> = line[pos + tag.len()..].split('\t').map(unescape).collect();
-            let f = |i: usize| fields.get(i).cloned().unwrap_or_default();
-            match f(0).as_str() {
-                "started" => r.started = true,
-                "syntax" => r.syntax = Some((f(1), f(2))),
-                "load_error" => r.load_error = Some(Exc::from_fields(&fields[1..])),
-                "missing" => r.missing = Some(f(1)),
-                "test_error" => r.test_error = Some(Exc::from_fields(&fields[1..])),
-                "bad_return" => r.bad_return = Some(f(1)),
-                "test" => {
-                    let i = f(1).parse().unwrap_or(usize::MAX);
-                    let exc =
-                        (f(2) != "ok").then(|| Exc::from_fields(fields.get(3..).unwrap_or(&[])));
-                    r.tests.push((i, exc));
-                }
-                "done" => {
-                    r.done = f(1).parse().ok().zip(f(2).parse().ok());
-                }
-                _ => {}
-            }
-        }
-        r
-    }
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// Turns one harness run into a verdict. `expected` is the number of tests that must pass;
-/// `io` runs report no per-test lines, only `done 1 1`.
-fn judge(out: &RunOutput, r: &Report, expected: usize, io: bool) -> Verdict {
-    let tests: Vec<_> = r
-        .tests
-        .iter()
-        .take(50)
-        .map(|(i, e)| match e {
-            None => json!({"test": i, "ok": true}),
-            Some(e) => json!({"test": i, "ok": false, "error": e.text()}),
-        })
-        .collect();
-    let detail = |why: &str| {
-        json!({
-            "why": why,
-            "passed": r.tests.iter().filter(|t| t.1.is_none()).count(),
-            "total": expected,
-            "tests": tests,
-            "stderr_tail": tail(&r.other_stderr, 600),
-            "wall_ms": out.wall_time.as_millis() as u64,
-        })
-        .to_string()
-    };
-    if out.output_limit_exceeded {
-        return Verdict::reject("output_limit", detail("printed more than the output cap"));
-    }
-    if let Some((line, msg)) = &r.syntax {
-        return Verdict::reject("syntax_error", format!("line {line}: {}", head(msg, 300)));
-    }
-    if out.timed_out || out.cpu_limit_exceeded {
-        let which = if out.timed_out { "wall-clock" } else { "CPU" };
-        return Verdict::reject("timeout", detail(&format!("{which} limit reached")));
-    }
-    let excs = r
-        .load_error
-        .iter()
-        .chain(r.tests.iter().filter_map(|t| t.1.as_ref()));
-    if let Some(reason) = excs.clone().find_map(Exc::limit_reason) {
-        return Verdict::reject(reason, detail("a limit was hit"));
-    }
-    if let Some(ty) = &r.bad_return {
-        return Verdict::reject(
-            "bad_return_type",
-            detail(&format!(
-                "a solution function returned a {ty}; only plain builtin values count"
-            )),
-        );
-    }
-    if let Some(e) = &r.load_error {
-        return Verdict::reject(
-            "tests_failed",
-            detail(&format!("the solution raised while loading: {}", e.text())),
-        );
-    }
-    if let Some(m) = &r.missing {
-        return Verdict::reject("tests_failed", detail(m));
-    }
-    if let Some(e) = &r.test_error {
-        return Verdict::reject(
-            "tests_failed",
-            detail(&format!("the tests could not run: {}", e.text())),
-        );
-    }
-    let failed = r.tests.iter().filter(|t| t.1.is_some()).count();
-    if failed > 0 {
-        return Verdict::reject(
-            "tests_failed",
-            detail(&format!("{failed} of {expected} failed")),
-        );
-    }
-    let test_lines = if io { 0 } else { expected };
-    let complete = r.done == Some((expected, expected)) && r.tests.len() == test_lines;
-    if !complete || out.status != ExitStatus::Exited(0) {
-        let why = match out.status {
-            ExitStatus::Signaled(s) => {
-                format!("the process was killed by signal {s} before finishing")
-            }
-            ExitStatus::Exited(c) if c != 0 => {
-                format!("the process exited with status {c} before finishing")
-            }
-            ExitStatus::Exited(_) => "the run ended without a complete report".to_owned(),
-        };
-        if r.other_stderr.contains("MemoryError") {
-            return Verdict::reject("memory_limit", detail(&why));
-        }
-        return Verdict::reject("tests_failed", detail(&why));
-    }
-    Verdict::accept(format!(
-        "{expected}/{expected} {} passed in {} ms",
-        if expected == 1 { "test" } else { "tests" },
-        out.wall_time.as_millis()
-    ))
-}
-
-/// Lines with trailing whitespace removed, trailing blank lines dropped.
-fn normalize(s: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = s.split('\n').map(str::trim_end).collect();
-    while lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    lines
-}
-
-/// A Python string literal for `s`.
-fn py_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A Python literal for a JSON value (`true` → `True`, `null` → `None`, …).
-fn py_literal(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => py_str(s),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(py_literal).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", py_str(k), py_literal(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn nonce() -> Result<String, VerifyError> {
-    let mut buf = [0u8; 16];
-    // SAFETY: getrandom writes at most buf.len() bytes into our buffer.
-    let n = unsafe { nix::libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n != buf.len() as isize {
-        return Err(VerifyError::Other("getrandom failed".into()));
-    }
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn head(s: &str, n: usize) -> String {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_owned(),
-    }
-}
-
-fn tail(s: &str, n: usize) -> String {
-    let s = s.trim_end();
-    let count = s.chars().count();
-    if count <= n {
-        return s.to_owned();
-    }
-    match s.char_indices().nth(count - n) {
-        Some((i, _)) => format!("…{}", &s[i..]),
-        None => s.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_jobs_become_python_literals() {
-        let v = json!({"a": [true, false, null, 3], "b": "x\"y"});
-        assert_eq!(
-            py_literal(&v),
-            r#"{"a": [True, False, None, 3], "b": "x\"y"}"#
-        );
-    }
-
-    #[test]
-    fn python_literals_round_trip_the_awkward_characters() {
-        assert_eq!(py_str("a\"b\\c\nd\te\r\0"), r#""a\"b\\c\nd\te\r\x00""#);
-        assert_eq!(py_str("é🙂"), "\"é🙂\"");
-    }
-
-    #[test]
-    fn report_lines_are_found_behind_the_nonce_only() {
-        let n = "abc123";
-        let err = format!(
-            "noise\npartial{n}\tstarted\n{n}\ttest\t0\tfail\tAssertionError\t\tassert_0:1: assert f(1) == 2\nfake\ttest\t1\tok\n{n}\tdone\t0\t1\n"
-        );
-        let r = Report::parse(err.as_bytes(), n);
-        assert!(r.started);
-        assert_eq!(r.tests.len(), 1);
-        assert_eq!(r.done, Some((0, 1)));
-        assert!(r.other_stderr.contains("noise") && r.other_stderr.contains("partial"));
-        assert_eq!(unescape("a\\tb\\nc\\\\d"), "a\tb\nc\\d");
-    }
-
-    #[test]
-    fn io_comparison_ignores_trailing_whitespace_only() {
-        assert_eq!(normalize("1 2  \n3\n\n"), normalize("1 2\n3"));
-        assert_ne!(normalize("1  2\n3"), normalize("1 2\n3"));
-        assert_ne!(normalize("\n1"), normalize("1"));
+        "2"
     }
 }
