@@ -189,9 +189,7 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     };
     finish_report(&config, &dir, &stats, &outcome)?;
     if !args.no_journal {
-        // Read back from the journal: what is committed, not what was in flight.
-        let state = journal::read_state(&dir.join(journal::FILE_NAME))?;
-        RunOutcome::new(&outcome, shard, &identity, &state).write(&dir)?;
+        RunOutcome::new(&outcome, shard, &identity).write(&dir)?;
     }
     drop(lock);
     Ok(outcome.exit_code())

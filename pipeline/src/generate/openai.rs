@@ -67,8 +67,6 @@ pub struct OpenAiGenerator {
 #[derive(Debug, Clone)]
 struct Transport {
     model: String,
-    /// The first server's endpoint (for messages about the generator as a whole).
-    endpoint: String,
     servers: Arc<servers::Servers>,
     api_key: Option<String>,
     client: reqwest::Client,
@@ -129,7 +127,6 @@ impl OpenAiGenerator {
             chat: cfg.chat,
             transport: Transport {
                 model: model.to_owned(),
-                endpoint: endpoints[0].clone(),
                 servers: Arc::new(servers::Servers::new(
                     endpoints,
                     cfg.max_in_flight_per_server,
@@ -167,7 +164,7 @@ impl OpenAiGenerator {
 
     /// The URL requests go to.
     pub fn endpoint(&self) -> &str {
-        &self.transport.endpoint
+        self.transport.servers.first()
     }
 
     /// The JSON body for `req` (all its samples in one request).

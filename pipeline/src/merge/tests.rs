@@ -38,13 +38,12 @@ fn part(out: &Path, index: u64, count: u64, ids: &[&str], finished: bool, sample
     })
     .unwrap();
     drop(j);
-    let state = journal::read_state(&dir.join(journal::FILE_NAME)).unwrap();
     let outcome = if finished {
         Outcome::Finished("done".into())
     } else {
         Outcome::Interrupted("SIGTERM received".into())
     };
-    RunOutcome::new(&outcome, Some(spec), &id, &state)
+    RunOutcome::new(&outcome, Some(spec), &id)
         .write(&dir)
         .unwrap();
 }

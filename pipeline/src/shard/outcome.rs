@@ -3,7 +3,7 @@
 //! finished: a task killed by the scheduler (or still running) has no such file.
 
 use super::ShardSpec;
-use crate::journal::{Identity, State};
+use crate::journal::Identity;
 use crate::runtime::Outcome;
 use crate::sink::{manifest::write_atomic, SinkError};
 use serde::{Deserialize, Serialize};
@@ -21,19 +21,12 @@ pub struct RunOutcome {
     pub shard: Option<ShardSpec>,
     /// The journal's identity (what a merge checks every part against).
     pub identity: Identity,
-    pub accepted: u64,
-    pub rejected: u64,
     pub ended_at: String,
     pub smelt_version: String,
 }
 
 impl RunOutcome {
-    pub fn new(
-        outcome: &Outcome,
-        shard: Option<ShardSpec>,
-        identity: &Identity,
-        state: &State,
-    ) -> RunOutcome {
+    pub fn new(outcome: &Outcome, shard: Option<ShardSpec>, identity: &Identity) -> RunOutcome {
         let (name, detail) = match outcome {
             Outcome::Finished(d) => ("finished", d),
             Outcome::TargetReached(d) => ("target_reached", d),
@@ -46,8 +39,6 @@ impl RunOutcome {
             detail: detail.clone(),
             shard,
             identity: identity.clone(),
-            accepted: state.accepted.values().sum(),
-            rejected: state.rejected.values().sum(),
             ended_at: chrono::Utc::now().to_rfc3339(),
             smelt_version: env!("CARGO_PKG_VERSION").to_owned(),
         }

@@ -68,6 +68,11 @@ impl Servers {
         self.list.len()
     }
 
+    /// The first server's endpoint (what messages about the generator as a whole name).
+    pub fn first(&self) -> &str {
+        self.list.first().map_or("", |s| s.endpoint.as_str())
+    }
+
     /// The live server with the fewest requests in flight (ties: the lowest index); when every
     /// server is set aside, the one that comes back first.
     fn choose(&self, now: Instant) -> usize {
