@@ -23,6 +23,7 @@
 //! work dir then lives on the host disk, bounded per file by the file-size limit.
 //! A layer that cannot be applied is logged once; `require_all_layers = true` makes it an error.
 
+mod child;
 mod config;
 mod landlock;
 mod pipe_io;
@@ -33,11 +34,11 @@ mod spawn;
 mod supervise;
 mod uid;
 
+pub use child::ExitStatus;
 pub use config::{Layers, Limits, RunOutput, RunSpec, SandboxConfig, DEFAULT_PATH};
 pub use pipe_io::{read_line_before, write_all_before};
 pub use pool::{SandboxPool, SandboxedServer};
 pub use process::{spawn_process, ManagedProcess, ProcessSpec};
-pub use spawn::ExitStatus;
 
 use crate::VerifyError;
 use std::ffi::CString;

@@ -1,8 +1,7 @@
 //! Line-oriented pipe I/O with a deadline, for talking to helper processes.
 
-use super::spawn;
 use nix::libc;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
 /// Writes all of `data` to a pipe, giving up at `deadline` (the reader may be stuck).
@@ -12,7 +11,7 @@ pub fn write_all_before(
     data: &[u8],
     deadline: Instant,
 ) -> std::io::Result<()> {
-    spawn::set_nonblocking(file)?;
+    set_nonblocking(file)?;
     let mut off = 0;
     while off < data.len() {
         let rest = &data[off..];
@@ -37,7 +36,7 @@ pub fn read_line_before(
     deadline: Instant,
     max: usize,
 ) -> std::io::Result<Vec<u8>> {
-    spawn::set_nonblocking(file)?;
+    set_nonblocking(file)?;
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
         if let Some(i) = buf.iter().position(|&b| b == b'\n') {
@@ -103,4 +102,27 @@ pub(super) fn pollfd(fd: libc::c_int, events: libc::c_short) -> libc::pollfd {
 
 pub(super) fn would_block() -> bool {
     std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
+}
+
+/// A pipe whose both ends are close-on-exec: `(read, write)`.
+pub(super) fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: valid out-array of two ints.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both fds are fresh and owned by us.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sets O_NONBLOCK on `fd`.
+pub(super) fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
+    // SAFETY: fcntl on an fd we own.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,10 @@
 //! [`SandboxPool`]: runs untrusted programs with every isolation layer, a few at a time.
 
+use super::child::Child;
 use super::config::{Layers, RunOutput, RunSpec, SandboxConfig, DEFAULT_PATH};
+use super::pipe_io::pipe;
 use super::process::ManagedProcess;
-use super::spawn::{self, Child, Plan, SpawnError};
+use super::spawn::{self, Plan, SpawnError};
 use super::supervise::supervise;
 use super::uid::{check_uid_range_unused, chown, UidLease};
 use super::{
@@ -263,9 +265,9 @@ impl SandboxPool {
             Some(abi) => Some(self.ruleset(abi, &program)?),
             None => None,
         };
-        let (stdin_r, stdin_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
-        let (stdout_r, stdout_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
-        let (stderr_r, stderr_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
+        let (stdin_r, stdin_w) = pipe().map_err(|e| io_err("pipe", e))?;
+        let (stdout_r, stdout_w) = pipe().map_err(|e| io_err("pipe", e))?;
+        let (stderr_r, stderr_w) = pipe().map_err(|e| io_err("pipe", e))?;
         let l = &spec.limits;
         let owner = uid.unwrap_or_else(|| nix::unistd::geteuid().as_raw());
         let group = uid.unwrap_or_else(|| nix::unistd::getegid().as_raw());

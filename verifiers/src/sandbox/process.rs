@@ -1,7 +1,9 @@
 //! Long-lived trusted helpers (external verifiers): pipes, own process group, kill on drop.
 
+use super::child::Child;
 use super::config::DEFAULT_PATH;
-use super::spawn::{self, Child, Plan};
+use super::pipe_io::pipe;
+use super::spawn::{self, Plan};
 use super::{
     argv, cstring, envp, io_err, override_env, path_var, resolve_program, seccomp, ExitStatus,
     SandboxError,
@@ -131,9 +133,9 @@ pub fn spawn_process(spec: &ProcessSpec) -> Result<ManagedProcess, SandboxError>
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
     );
-    let (stdin_r, stdin_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
-    let (stdout_r, stdout_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
-    let (stderr_r, stderr_w) = spawn::pipe().map_err(|e| io_err("pipe", e))?;
+    let (stdin_r, stdin_w) = pipe().map_err(|e| io_err("pipe", e))?;
+    let (stdout_r, stdout_w) = pipe().map_err(|e| io_err("pipe", e))?;
+    let (stderr_r, stderr_w) = pipe().map_err(|e| io_err("pipe", e))?;
     let filter = (spec.no_network && seccomp::SUPPORTED).then(seccomp::filter);
     let mut rlimits = vec![(libc::RLIMIT_CORE, 0)];
     if let Some(m) = spec.memory_bytes {

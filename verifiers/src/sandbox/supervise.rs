@@ -1,8 +1,8 @@
 //! Supervision of one sandboxed run: stdin fed, output capped, deadline enforced, tree reaped.
 
+use super::child::Child;
 use super::config::{Limits, RunOutput};
-use super::pipe_io::{pollfd, would_block};
-use super::spawn::{self, Child};
+use super::pipe_io::{pollfd, set_nonblocking, would_block};
 use super::ExitStatus;
 use nix::libc;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -29,7 +29,7 @@ pub(super) fn supervise(
     let mut exited_at: Option<Instant> = None;
     for fd in stdin.iter().chain(pipes.iter().flatten()) {
         // Failing to set O_NONBLOCK only risks a blocking read below, never a wrong result.
-        let _ = spawn::set_nonblocking(fd);
+        let _ = set_nonblocking(fd);
     }
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
