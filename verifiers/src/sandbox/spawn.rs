@@ -11,9 +11,10 @@
 //! no panics. Signals are blocked across the clone and reset to defaults in the child before
 //! they are unblocked, so no parent signal handler ever runs on the shared memory.
 
+use super::child::Child;
 use nix::libc::{self, c_char, c_int, c_void};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What the child does between `clone` and `execve`, in order.
@@ -96,96 +97,6 @@ pub(super) enum SpawnError {
     Child(Stage, i32),
     /// Could not allocate the child's stack.
     Stack(i32),
-}
-
-/// A spawned child that has not been reaped yet. Dropping it kills its process group and
-/// reaps it.
-pub(super) struct Child {
-    pub pid: libc::pid_t,
-    pub pidfd: Option<OwnedFd>,
-    reaped: bool,
-}
-
-/// How a process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExitStatus {
-    /// Exited with this code.
-    Exited(i32),
-    /// Killed by this signal.
-    Signaled(i32),
-}
-
-impl Child {
-    /// SIGKILL to the child's process group and to the child itself (the init of its PID
-    /// namespace, when it has one: the kernel then kills the whole namespace).
-    pub(super) fn kill_tree(&self) {
-        if !self.reaped {
-            // SAFETY: plain kill(2); the pid is our unreaped child, so it cannot be recycled.
-            unsafe {
-                libc::kill(-self.pid, libc::SIGKILL);
-                libc::kill(self.pid, libc::SIGKILL);
-            }
-        }
-    }
-
-    /// True once the child has exited (it is not reaped, so its pid stays reserved).
-    pub(super) fn has_exited(&self) -> bool {
-        if self.reaped {
-            return true;
-        }
-        // SAFETY: zeroed siginfo is a valid out-parameter for waitid.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        // SAFETY: si_pid is valid to read for a waitid result.
-        r == 0 && unsafe { info.si_pid() } == self.pid
-    }
-
-    /// Waits for the child and reaps it; returns how it ended and its resource usage.
-    pub(super) fn reap(&mut self) -> (ExitStatus, libc::rusage) {
-        // SAFETY: zeroed rusage is a valid out-parameter.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let mut status: c_int = 0;
-        if self.reaped {
-            return (ExitStatus::Exited(0), usage);
-        }
-        loop {
-            // SAFETY: valid out-pointers; pid is our child.
-            let r = unsafe { libc::wait4(self.pid, &mut status, 0, &mut usage) };
-            if r == self.pid {
-                break;
-            }
-            if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            // ECHILD: someone else reaped it (SIGCHLD ignored); nothing more to learn.
-            self.reaped = true;
-            return (ExitStatus::Signaled(libc::SIGKILL), usage);
-        }
-        self.reaped = true;
-        let st = if libc::WIFSIGNALED(status) {
-            ExitStatus::Signaled(libc::WTERMSIG(status))
-        } else {
-            ExitStatus::Exited(libc::WEXITSTATUS(status))
-        };
-        (st, usage)
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        if !self.reaped {
-            self.kill_tree();
-            self.reap();
-        }
-    }
 }
 
 /// A child stack with a guard page below it.
@@ -291,11 +202,7 @@ pub(super) fn spawn(plan: &Plan<'_>, extra_flags: c_int) -> Result<Child, SpawnE
     if pid < 0 {
         return Err(SpawnError::Clone(clone_errno));
     }
-    let mut child = Child {
-        pid,
-        pidfd: None,
-        reaped: false,
-    };
+    let mut child = Child::new(pid);
     let failure = args.error.load(Ordering::SeqCst);
     if failure != 0 {
         child.reap();
@@ -553,29 +460,6 @@ pub(super) fn kill_all_of_uid(uid: u32) {
             libc::waitpid(pid, &mut status, 0);
         }
     }
-}
-
-/// A pipe whose both ends are close-on-exec: `(read, write)`.
-pub(super) fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as c_int; 2];
-    // SAFETY: valid out-array of two ints.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both fds are fresh and owned by us.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// Sets O_NONBLOCK on `fd`.
-pub(super) fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
-    // SAFETY: fcntl on an fd we own.
-    unsafe {
-        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
-        if flags < 0 || libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 impl std::fmt::Display for SpawnError {
