@@ -50,7 +50,7 @@ PROFILE := --release
 BIN := $(CARGO_TARGET_DIR)/release/smelt
 PIPELINE ?= pipelines/quickstart.toml
 
-.PHONY: all build test run bench z3 model llama-server py-loaders fmt clippy lint clean-outputs
+.PHONY: all build test run flywheel bench z3 model llama-server py-loaders fmt clippy lint clean-outputs
 
 all: build
 
@@ -107,6 +107,10 @@ test: z3 model llama-server py-loaders
 # runs the embedded mistral.rs engine instead.
 run: build model llama-server
 	$(BIN) run $(PIPELINE) $(if $(MODEL),$(if $(filter %.gguf,$(MODEL)),,--set model.kind=mistralrs) --set model.id=$(MODEL),--set model.id=$(DEFAULT_MODEL))
+
+# The flywheel on the default model: 3 rounds of proposals, solving, seeds and difficulty.
+flywheel: build model llama-server
+	$(BIN) rounds pipelines/flywheel.toml --rounds $(or $(ROUNDS),3) --set model.id=$(DEFAULT_MODEL)
 
 bench: z3 model llama-server
 	$(CARGO) build $(PROFILE) -p smelt --bin smelt --example bench

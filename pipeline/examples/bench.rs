@@ -7,9 +7,11 @@
 //! 4. verifier checks/s: answer, steps (GSM8K references), equivalence, python_tests;
 //! 5. RSS over a 1,000,000-sample replay run, sampled at 10k, 100k and 1M samples;
 //! 6. the real default model on llama.cpp alone, smelt on llama-server, mistral.rs alone and
-//!    smelt on mistral.rs ([`real_model`]).
+//!    smelt on mistral.rs ([`real_model`]);
+//! 7. accepted samples per 1,000 generated tokens on the default model, fixed n vs the adaptive
+//!    stopping rule ([`adaptive`]).
 //!
-//! Sizes scale with `BENCH_SCALE` (default 1.0). `BENCH_ONLY=replay,verifiers,memory,engine,real`
+//! Sizes scale with `BENCH_SCALE` (default 1.0). `BENCH_ONLY=replay,verifiers,memory,engine,real,adaptive`
 //! runs a subset; `BENCH_KEEP=1` keeps the work directory (for profiling a run by hand).
 
 // The allocator the `smelt` binary uses: the engine measured alone must run on the same one.
@@ -21,6 +23,9 @@ mod tiny_model;
 
 #[path = "bench/real_model.rs"]
 mod real_model;
+
+#[path = "bench/adaptive.rs"]
+mod adaptive;
 
 use smelt::generate::engine_bench::{self, EngineBench};
 use smelt::registry::Registry;
@@ -63,6 +68,11 @@ fn main() -> Res<()> {
     if wanted("real") {
         if let Err(e) = real_model::section(&bin, tmp.path(), n) {
             println!("real model: failed: {e}\n");
+        }
+    }
+    if wanted("adaptive") {
+        if let Err(e) = adaptive::section(&bin, tmp.path(), n) {
+            println!("adaptive sampling: failed: {e}\n");
         }
     }
     if std::env::var_os("BENCH_KEEP").is_some() {

@@ -90,6 +90,8 @@ pub struct State {
     pub shards: Vec<ShardRecord>,
     /// Every finished sample id.
     pub done: HashSet<String>,
+    /// The finished sample ids that were accepted (a commit holds the shard of one split).
+    pub accepted_ids: HashSet<String>,
     pub accepted: BTreeMap<String, u64>,
     pub rejected: BTreeMap<String, u64>,
     pub commits: usize,
@@ -99,6 +101,9 @@ impl State {
     fn apply(&mut self, c: &Commit) {
         self.shards.extend(c.shards.iter().cloned());
         self.done.extend(c.samples.iter().cloned());
+        if !c.shards.is_empty() && c.shards.iter().all(|s| s.split == "accepted") {
+            self.accepted_ids.extend(c.samples.iter().cloned());
+        }
         self.done.extend(c.dropped.iter().cloned());
         for (k, v) in &c.accepted {
             *self.accepted.entry(k.clone()).or_default() += v;
@@ -214,7 +219,7 @@ impl Journal {
             path: self.path.clone(),
             source: std::io::Error::other(e),
         })?;
-        let line = format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()));
+        let line = checked_line(&json);
         crate::sink::fault::before_journal_append(&self.path);
         let Some(file) = self.file.as_mut() else {
             return Ok(());
@@ -293,13 +298,24 @@ fn replay(path: &Path) -> Result<(State, Option<Identity>, u64), JournalError> {
 }
 
 fn parse_line(line: &[u8]) -> Result<Entry, String> {
+    serde_json::from_str(checked_json(line)?).map_err(|e| format!("bad record: {e}"))
+}
+
+/// One checksummed line, `<crc32 hex> <json>\n`: the format of the journal and of the other
+/// append-only logs of a run (`proposals.jsonl`).
+pub(crate) fn checked_line(json: &str) -> String {
+    format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes()))
+}
+
+/// The JSON of a checksummed line (without its newline), if the checksum holds.
+pub(crate) fn checked_json(line: &[u8]) -> Result<&str, String> {
     let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     let (crc, json) = text.split_once(' ').ok_or("no checksum")?;
     let crc = u32::from_str_radix(crc, 16).map_err(|_| "bad checksum field".to_string())?;
     if crc32fast::hash(json.as_bytes()) != crc {
         return Err("checksum mismatch (torn write)".into());
     }
-    serde_json::from_str(json).map_err(|e| format!("bad record: {e}"))
+    Ok(json)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! (`smelt_verifiers`) → [`sink`]. The [`runtime`] joins the stages with bounded channels; the
 //! [`journal`] makes a run resumable exactly once; [`cli`] is the `smelt` command.
 
+pub mod adaptive;
 pub mod cli;
 pub mod config;
 pub mod env;
@@ -16,9 +17,11 @@ pub mod merge;
 pub mod metrics;
 pub mod problem;
 pub mod progress;
+pub mod propose;
 pub mod prompt;
 pub mod registry;
 pub mod report;
+pub mod rounds;
 pub mod runtime;
 pub mod shard;
 pub mod sink;

@@ -117,6 +117,10 @@ pub struct RunReport {
     /// This run plus earlier runs on the same output (equal to `this_run` on a fresh run). A
     /// resumed run seeds its statistics from the previous report's `total`.
     pub total: Counts,
+    /// Adaptive sampling: how problems stopped, where their pass rates lie (all runs on this
+    /// output; absent without `[adaptive]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<crate::adaptive::SamplingSummary>,
 }
 
 /// Writing or reading a report failed.
@@ -170,6 +174,7 @@ impl RunReport {
             },
             this_run: snapshot.this_run.clone(),
             total: snapshot.total.clone(),
+            sampling: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! End-to-end tests: they run the real `smelt` binary on configs written to temp dirs.
 
+mod adaptive;
 mod batch;
 mod common;
 mod engine;
 mod loaders;
+mod propose;
 mod real_model;
 mod shards;
 mod slurm;

@@ -15,7 +15,8 @@
 //! arithmetic claim in the chain of thought is true), [`SmtVerifier`] (`smt`: the answer
 //! satisfies the sample's SMT-LIB constraints, uniquely) and [`EquivalenceVerifier`]
 //! (`equivalence`: the answer equals the reference as an expression). The last two run Z3 under
-//! [`SolverLimits`].
+//! [`SolverLimits`]. [`well_posed`] proves that a model-proposed problem's formal statement has
+//! exactly one answer (the `propose` source's gate).
 
 pub mod answer;
 pub mod code_block;
@@ -35,6 +36,7 @@ mod solver;
 pub mod steps;
 mod verdict;
 mod verifier;
+pub mod well_posed;
 
 pub use answer::{extract_answer, AnswerConfig, AnswerVerifier};
 pub use compliance::{

@@ -88,13 +88,13 @@ impl SmtVerifier {
 
 /// A declared constant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Var {
-    name: String,
-    sort: Sort,
+pub(crate) struct Var {
+    pub name: String,
+    pub sort: Sort,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sort {
+pub(crate) enum Sort {
     Int,
     Real,
     Bool,
@@ -102,23 +102,23 @@ enum Sort {
 
 /// A value assigned to a variable.
 #[derive(Debug, Clone, PartialEq)]
-enum Value {
+pub(crate) enum Value {
     Number(BigRational),
     Bool(bool),
 }
 
 /// What the top-level commands of the constraints declare and assert.
 #[derive(Debug)]
-struct Outline {
+pub(crate) struct Outline {
     /// The declared constants, in order.
-    vars: Vec<Var>,
+    pub vars: Vec<Var>,
     /// How many `assert` commands there are.
-    asserts: usize,
+    pub asserts: usize,
 }
 
 /// Reads the outline of `src`, rejecting commands that would make Z3's parser drop assertions
 /// silently (`exit`, `push`, `pop`, `reset`).
-fn outline(src: &str) -> Result<Outline, String> {
+pub(crate) fn outline(src: &str) -> Result<Outline, String> {
     let mut vars = Vec::new();
     let mut asserts = 0;
     for cmd in sexp::top_level(src)? {
@@ -208,7 +208,7 @@ fn assignment(answer: &AnswerValue, vars: &[Var]) -> Result<Vec<Value>, String> 
 
 /// The variable as a Z3 term, and the constraint that it equals `value` (None: the value is
 /// not in the variable's sort).
-fn pin(var: &Var, value: &Value) -> (Dynamic, Option<Bool>) {
+pub(crate) fn pin(var: &Var, value: &Value) -> (Dynamic, Option<Bool>) {
     match (var.sort, value) {
         (Sort::Int, Value::Number(n)) => {
             let x = Int::new_const(var.name.as_str());
@@ -375,9 +375,9 @@ impl Verifier for SmtVerifier {
     }
 }
 
-/// A minimal S-expression reader, only to list declarations in order (Z3 parses the
+/// A minimal S-expression reader, only to list declarations and numerals (Z3 parses the
 /// constraints themselves).
-mod sexp {
+pub(crate) mod sexp {
     #[derive(Debug, Clone, PartialEq)]
     pub enum Sexp {
         Atom(String),

@@ -111,7 +111,7 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     Ok(())
 }
 
-fn env_file(var: &str) -> Option<std::path::PathBuf> {
+pub fn env_file(var: &str) -> Option<std::path::PathBuf> {
     let path = std::path::PathBuf::from(std::env::var_os(var)?);
     path.is_file().then_some(path)
 }

@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod build;
+mod rounds;
 mod run;
 mod verify;
 
@@ -54,6 +55,9 @@ enum Command {
     Validate(ConfigArgs),
     /// Generate, verify and write shards (resumes where a previous run stopped).
     Run(run::RunArgs),
+    /// Run R rounds of the flywheel: proposals, solving, curation of seeds and difficulty
+    /// between rounds (each round resumable like `run`).
+    Rounds(rounds::RoundsArgs),
     /// Print the exact prompt a problem gets.
     Render {
         #[command(flatten)]
@@ -129,6 +133,7 @@ pub fn main_with(registry: Registry) -> i32 {
     let result = match cli.command {
         Command::Validate(args) => build::validate_cmd(&args, &registry),
         Command::Run(args) => run::run_cmd(args, &registry, cli.log_format),
+        Command::Rounds(args) => rounds::rounds_cmd(args, &registry, cli.log_format),
         Command::Render {
             config,
             index,

@@ -2,6 +2,7 @@
 
 use super::build::{build_chain, build_sources, load_config, usage_or};
 use super::{ConfigArgs, LogFormat};
+use crate::adaptive::Ledger;
 use crate::config::{ModelKind, PipelineConfig};
 use crate::generate::Generator;
 use crate::identity::run_identity;
@@ -58,10 +59,21 @@ pub struct RunArgs {
 }
 
 pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> anyhow::Result<i32> {
-    let mut config = match load_config(&args.config, registry) {
+    let config = match load_config(&args.config, registry) {
         Ok(c) => c,
         Err(e) => return usage_or(e),
     };
+    execute(config, &args, registry, log_format)
+}
+
+/// Runs a loaded, validated config with the run flags of `args` (its config part is not read
+/// again): `smelt run`, and each round of `smelt rounds`.
+pub fn execute(
+    mut config: PipelineConfig,
+    args: &RunArgs,
+    registry: &Registry,
+    log_format: LogFormat,
+) -> anyhow::Result<i32> {
     if let Some(n) = args.max_problems {
         config.limits.max_problems = Some(n);
     }
@@ -83,6 +95,14 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
             return Ok(super::exit::USAGE);
         }
     };
+    let proposes = config
+        .sources
+        .iter()
+        .any(|s| s.kind == crate::sources::SourceKind::Propose);
+    if proposes && shard.is_some() {
+        eprintln!("error: a pipeline with a `propose` source cannot run sharded: each shard would propose different problems (run it unsharded, or shard the solve stage of its proposals.jsonl as a dataset)");
+        return Ok(super::exit::USAGE);
+    }
     let dir = match shard {
         Some(s) => s.dir(&config.output_dir()),
         None => config.output_dir(),
@@ -121,6 +141,7 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         .build()
         .context("starting the async runtime")?;
     let stop = Arc::new(StopControl::default());
+    let ledger = config.adaptive.clone().map(|a| Arc::new(Ledger::new(a)));
     let mut stats_slot = None;
     let outcome = rt.block_on(async {
         let generator = load_generator(&config).await?;
@@ -151,7 +172,16 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
             )
         });
         watch_signals(stop.clone(), args.grace);
+        let mut sources = sources;
+        if proposes {
+            let reports =
+                crate::propose::phase::run(&config, &dir, &mut sources, &generator, &stop).await?;
+            for r in &reports {
+                eprintln!("{}", r.render_text());
+            }
+        }
         let pipeline = Pipeline {
+            ledger: ledger.clone(),
             sources,
             templates,
             generator,
@@ -187,7 +217,7 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         Ok(o) => o,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
-    finish_report(&config, &dir, &stats, &outcome)?;
+    finish_report(&config, &dir, &stats, &outcome, ledger.as_deref())?;
     if !args.no_journal {
         RunOutcome::new(&outcome, shard, &identity).write(&dir)?;
     }
@@ -200,17 +230,29 @@ fn finish_report(
     dir: &Path,
     stats: &Stats,
     outcome: &Outcome,
+    ledger: Option<&Ledger>,
 ) -> anyhow::Result<()> {
-    let report = crate::report::RunReport::new(
+    let mut report = crate::report::RunReport::new(
         config.run.name.clone(),
         dir,
         &stats.snapshot(),
         outcome.to_report(),
         outcome.exit_code(),
     );
+    if let Some(ledger) = ledger {
+        // problems.jsonl is derived from the journal (a resume replays every outcome), so a
+        // failure here loses nothing that cannot be rebuilt.
+        match ledger.write(dir) {
+            Ok(summary) => report.sampling = Some(summary),
+            Err(e) => tracing::error!(error = %e, "cannot write the adaptive sampling records"),
+        }
+    }
     report.write_json(dir)?;
     report.write_html(dir)?;
     eprint!("{}", report.summary_text());
+    if let Some(summary) = &report.sampling {
+        eprintln!("{}", summary.render_text());
+    }
     eprintln!("{}", outcome.describe());
     Ok(())
 }
@@ -300,6 +342,8 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
         "report.html",
         "README.md",
         crate::shard::outcome::FILE_NAME,
+        crate::adaptive::record::FILE_NAME,
+        crate::propose::log::FILE_NAME,
     ] {
         let from = dir.join(name);
         if from.exists() {

@@ -23,6 +23,10 @@ pub struct PipelineConfig {
     pub model: ModelConfig,
     #[serde(default)]
     pub sampling: Sampling,
+    /// Verification-driven sampling (README "Adaptive sampling"); `None`: a fixed
+    /// `sampling.samples_per_problem` per problem.
+    #[serde(default)]
+    pub adaptive: Option<crate::adaptive::AdaptiveConfig>,
     pub sources: Vec<SourceEntry>,
     /// The ordered verifier chain: each entry has `type = "<kind>"` plus that verifier's options.
     #[serde(default)]

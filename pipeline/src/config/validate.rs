@@ -27,6 +27,9 @@ pub fn validate(config: &PipelineConfig, registry: &Registry) -> Result<(), Vec<
     check_limits(config, &mut err);
     check_model(config, &mut err);
     check_sampling(config, &mut err);
+    if let Some(adaptive) = &config.adaptive {
+        adaptive.check().into_iter().for_each(&mut err);
+    }
     check_sources(config, &mut err);
     check_output(config, &mut err);
 
@@ -157,7 +160,20 @@ fn check_sources(config: &PipelineConfig, err: &mut impl FnMut(String)) {
         if let Err(m) = s.check_fields() {
             err(format!("{at}: {m}"));
         }
-        let dataset = matches!(s.kind, SourceKind::Jsonl | SourceKind::Parquet);
+        if let Some(spec) = s.propose.as_ref().filter(|_| s.kind == SourceKind::Propose) {
+            for seed in &spec.seeds {
+                let ok = config
+                    .sources
+                    .iter()
+                    .any(|o| &o.name == seed && o.kind.is_generator());
+                if !ok {
+                    err(format!(
+                        "{at}: propose.seeds names `{seed}`, which is not a generator source of this pipeline"
+                    ));
+                }
+            }
+        }
+        let dataset = !s.kind.is_generator();
         let bounded =
             dataset || s.size.is_some() || s.max_problems.is_some() || s.target_accepted.is_some();
         if !bounded

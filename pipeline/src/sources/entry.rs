@@ -59,6 +59,9 @@ pub struct SourceEntry {
     /// Stop drawing from this source once this many samples are accepted.
     #[serde(default)]
     pub target_accepted: Option<u64>,
+    /// `propose`: how the model is asked for new problems (`[sources.propose]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propose: Option<crate::propose::ProposeSpec>,
 }
 
 /// Difficulty of a generator without `difficulty`.
@@ -79,12 +82,17 @@ pub enum SourceKind {
     WordProblem,
     Jsonl,
     Parquet,
+    /// Problems the model proposes, each proven well-posed by Z3 before it is sampled.
+    Propose,
 }
 
 impl SourceKind {
     /// Procedural generators (as opposed to dataset files).
     pub fn is_generator(self) -> bool {
-        !matches!(self, SourceKind::Jsonl | SourceKind::Parquet)
+        !matches!(
+            self,
+            SourceKind::Jsonl | SourceKind::Parquet | SourceKind::Propose
+        )
     }
 
     /// The name used in `type = "..."`.
@@ -98,6 +106,7 @@ impl SourceKind {
             SourceKind::WordProblem => "word_problem",
             SourceKind::Jsonl => "jsonl",
             SourceKind::Parquet => "parquet",
+            SourceKind::Propose => "propose",
         }
     }
 }
@@ -114,7 +123,26 @@ impl SourceEntry {
         let mut problems = Vec::new();
         let kind = self.kind.as_str();
         let unused = |field: &str| format!("`{field}` is not used by type \"{kind}\"");
-        if self.kind.is_generator() {
+        if self.propose.is_some() && self.kind != SourceKind::Propose {
+            problems.push(unused("propose"));
+        }
+        if self.kind == SourceKind::Propose {
+            for (field, set) in self.dataset_fields().into_iter().chain([
+                ("difficulty", self.difficulty.is_some()),
+                ("size", self.size.is_some()),
+            ]) {
+                if set {
+                    problems.push(unused(field));
+                }
+            }
+            match &self.propose {
+                None => problems.push(
+                    "type \"propose\" needs a `[sources.propose]` table (template, seeds or seed_file)"
+                        .into(),
+                ),
+                Some(spec) => problems.extend(spec.check()),
+            }
+        } else if self.kind.is_generator() {
             for (field, set) in self.dataset_fields() {
                 if set {
                     problems.push(unused(field));

@@ -78,7 +78,7 @@ pub fn generate_fn(kind: SourceKind) -> Option<GenerateFn> {
         SourceKind::LinearSystem3 => linear_system::generate3,
         SourceKind::Modular => modular::generate,
         SourceKind::WordProblem => word_problem::generate,
-        SourceKind::Jsonl | SourceKind::Parquet => return None,
+        SourceKind::Jsonl | SourceKind::Parquet | SourceKind::Propose => return None,
     };
     Some(generate)
 }
@@ -96,6 +96,10 @@ pub fn build(
             source_name: entry.name.clone(),
             message,
         })?;
+    if entry.kind == SourceKind::Propose {
+        // Its problems exist once its proposal phase has run (`crate::propose`).
+        return Ok(Box::new(crate::propose::Proposed::pending(&entry.name)));
+    }
     match generate_fn(entry.kind) {
         Some(generate) => Ok(Box::new(Generator::new(
             entry.name.clone(),

@@ -1,0 +1,82 @@
+use super::difficulty::adapt;
+use super::*;
+
+fn example(id: &str) -> Example {
+    Example {
+        id: id.into(),
+        text: format!("text of {id}"),
+        smt: "(declare-const x Int) (assert (= x 1))".into(),
+    }
+}
+
+#[test]
+fn difficulty_steps_toward_the_band() {
+    let band = Band::default();
+    assert_eq!(adapt("a", 2, Some(0.95), band).next, 3);
+    assert_eq!(adapt("a", 2, Some(0.05), band).next, 1);
+    let kept = adapt("a", 2, Some(0.5), band);
+    assert_eq!((kept.next, kept.action), (2, "kept"));
+    assert_eq!(adapt("a", 5, Some(0.95), band).action, "at_limit");
+    assert_eq!(adapt("a", 0, Some(0.0), band).action, "at_limit");
+    assert_eq!(adapt("a", 3, None, band).action, "no_samples");
+}
+
+#[test]
+fn a_round_config_gets_its_dir_seed_difficulty_and_seeds() {
+    let text = r#"
+[run]
+name = "fly"
+seed = 10
+[model]
+kind = "replay"
+path = "r.jsonl"
+[[sources]]
+name = "lin"
+type = "linear_equation"
+template = "t.j2"
+difficulty = 1
+[[sources]]
+name = "prop"
+type = "propose"
+template = "t.j2"
+[sources.propose]
+template = "p.j2"
+seeds = ["lin"]
+[[verifiers]]
+type = "answer"
+"#;
+    let base =
+        crate::config::load_str(text, Path::new("/tmp/fly.toml"), Path::new("/tmp"), &[]).unwrap();
+    let mut carry = Carry::initial(&base);
+    assert_eq!(carry.difficulty["lin"], 1);
+    carry.difficulty.insert("lin".into(), 2);
+    carry.seed_file = Some("/tmp/seeds.jsonl".into());
+    carry.seed_count = 5;
+    let cfg = config_for_round(&base, Path::new("/out"), 3, &carry);
+    assert_eq!(cfg.run.output.as_deref(), Some(Path::new("/out/round-03")));
+    assert_eq!(cfg.run.seed, 12);
+    assert_eq!(cfg.sources[0].difficulty, Some(2));
+    let p = cfg.sources[1].propose.as_ref().unwrap();
+    assert_eq!((p.round, p.seed_file.as_deref()), (3, Some(Path::new("/tmp/seeds.jsonl"))));
+    assert!(p.seeds.is_empty(), "5 accepted proposals are enough examples");
+}
+
+#[test]
+fn seeds_grow_and_a_degenerate_round_keeps_the_earlier_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = vec![example("p-p0")];
+    let (next, pool) =
+        seeds_after(dir.path(), &earlier, &[example("p-p3")], &[example("p-p3"), example("p-p4")], None)
+            .unwrap();
+    assert_eq!(pool.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["p-p0", "p-p3"]);
+    let file = next.file.unwrap();
+    assert_eq!(crate::propose::seeds::read_file(&file).unwrap(), pool);
+
+    let (next, pool) = seeds_after(dir.path(), &pool, &[], &[], Some(&file)).unwrap();
+    assert_eq!(pool.len(), 2);
+    assert!(next.from.contains("no proposal was proven"), "{}", next.from);
+    assert_eq!(next.file.as_deref(), Some(file.as_path()));
+
+    let (next, pool) = seeds_after(dir.path(), &[], &[], &[], None).unwrap();
+    assert!(pool.is_empty() && next.file.is_none());
+}

@@ -1,0 +1,206 @@
+//! Model-proposed problems end to end (replayed completions): the proposal phase proves or
+//! rejects each proposal with its reason, the proven ones are solved with their proven answer
+//! as reference, resume proposes nothing twice; `smelt rounds` carries seeds and difficulty.
+
+use crate::common::*;
+use std::collections::BTreeMap;
+
+fn config(count: u64, examples: usize) -> String {
+    format!(
+        r#"
+[run]
+name = "fly"
+output = "out"
+seed = 3
+
+[model]
+kind = "replay"
+path = "replay.jsonl"
+
+[sampling]
+samples_per_problem = 2
+
+[[sources]]
+name = "lin"
+type = "linear_equation"
+template = "prompts/linear.j2"
+max_problems = 2
+
+[[sources]]
+name = "prop"
+type = "propose"
+template = "prompts/word_problem.j2"
+
+[sources.propose]
+template = "propose.j2"
+seeds = ["lin"]
+count = {count}
+examples = {examples}
+
+[[verifiers]]
+type = "answer"
+"#
+    )
+}
+
+const PROPOSE_TEMPLATE: &str = "{% for e in structured.examples %}Problem: {{ e.text }}\nSMT: {{ e.smt }}\n\n{% endfor %}Problem:";
+
+/// Six proposals, one per outcome; `good` answers are solved right, the rest wrong.
+fn proposals(prefix: &str) -> Vec<(String, &'static str)> {
+    [
+        " Sam has 4 bags with 5 apples each. How many apples?\nSMT: (declare-const answer Int) (assert (= answer (* 4 5)))",
+        " A square of a number is 16. Find the number.\nSMT: (declare-const x Int) (assert (= (* x x) 16))",
+        " Ann has 3 cats and 8 dogs. How many pets?\nSMT: (declare-const answer Int) (assert (= answer (+ 3 7)))",
+        " A number is 2 more than itself.\nSMT: (declare-const x Int) (assert (= x (+ x 2)))",
+        " I like math a lot",
+        " A rope of 30 meters is cut into 5 equal pieces. How long is each piece?\nSMT: (declare-const answer Real) (assert (= (* answer 5) 30))",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, c)| (format!("{prefix}p{i}:propose"), *c))
+    .collect()
+}
+
+fn write_replay(project: &Project, prefix: &str, rounds: &[u32]) {
+    let mut lines = Vec::new();
+    let mut push = |id: &str, c: &str| {
+        lines.push(serde_json::json!({"problem_id": id, "completion": c}).to_string());
+    };
+    for round in rounds {
+        let prefix = if *round == 0 { prefix.to_string() } else { format!("{prefix}r{round}-") };
+        for (id, c) in proposals(&prefix) {
+            push(&id, c);
+        }
+        // Solutions: p0 right twice (20), p5 wrong twice.
+        for _ in 0..2 {
+            push(&format!("{prefix}p0"), "4 × 5 = 20\nAnswer: \\boxed{20}");
+            push(&format!("{prefix}p5"), "30 ÷ 5 = 7\nAnswer: \\boxed{7}");
+        }
+    }
+    for i in 0..2 {
+        for _ in 0..2 {
+            push(&format!("lin-{i}"), "No idea. \\boxed{123456}");
+        }
+    }
+    project.write("replay.jsonl", &(lines.join("\n") + "\n"));
+}
+
+fn proposal_log(out: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("proposals.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l.split_once(' ').unwrap().1).unwrap())
+        .collect()
+}
+
+#[test]
+fn proposals_are_proven_or_rejected_with_a_reason_and_solved_once() {
+    let project = Project::new();
+    project.write("pipeline.toml", &config(6, 2));
+    project.write("propose.j2", PROPOSE_TEMPLATE);
+    write_replay(&project, "prop-", &[0]);
+    let log = stderr(&run_ok(
+        smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]),
+    ));
+    assert!(log.contains("proposals `prop`: 6 of 6 logged, 2 proven well-posed"), "{log}");
+
+    let records = proposal_log(&project.out());
+    let reasons: BTreeMap<String, String> = records
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap_or("proven").to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = [
+        ("prop-p0", "proven"),
+        ("prop-p1", "not_unique"),
+        ("prop-p2", "text_mismatch"),
+        ("prop-p3", "unsat"),
+        ("prop-p4", "unparsable"),
+        ("prop-p5", "proven"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(reasons, expected);
+    let p0 = &records[0];
+    assert_eq!(p0["answer"], "20");
+    assert_eq!(p0["parents"].as_array().unwrap().len(), 2, "{p0}");
+    assert!(p0["parents"][0].as_str().unwrap().starts_with("lin-"), "{p0}");
+
+    // The proven problems were solved against their proven answers.
+    let accepted = read_split(&project.out(), "accepted");
+    let ids = strings(&accepted, "problem_id");
+    assert_eq!(ids, ["prop-p0", "prop-p0"], "only p0's right solutions");
+    assert_eq!(strings(&accepted, "reference_answer"), ["20", "20"]);
+    let structured: serde_json::Value =
+        serde_json::from_str(&strings(&accepted, "structured")[0]).unwrap();
+    assert_eq!(structured["kind"], "proposed");
+    assert_eq!(structured["parents"], p0["parents"]);
+    let rejected = read_split(&project.out(), "rejected");
+    assert_eq!(rejected.height(), 2 + 4, "p5's wrong solutions and lin's");
+
+    // Resume: nothing is proposed or solved again.
+    let log = stderr(&run_ok(
+        smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]),
+    ));
+    assert!(log.contains("6 of 6 logged"), "{log}");
+    assert_eq!(proposal_log(&project.out()).len(), 6);
+    assert_eq!(read_split(&project.out(), "accepted").height(), 2);
+    assert_eq!(read_split(&project.out(), "rejected").height(), 6);
+}
+
+#[test]
+fn rounds_carry_seeds_and_difficulty_and_resume() {
+    let project = Project::new();
+    // One example a prompt: round 2's pool is round 1's solved proposal alone.
+    project.write("pipeline.toml", &config(6, 1));
+    project.write("propose.j2", PROPOSE_TEMPLATE);
+    write_replay(&project, "prop-", &[1, 2]);
+    let log = stderr(&run_ok(smelt().current_dir(project.dir.path()).args([
+        "rounds",
+        "pipeline.toml",
+        "--rounds",
+        "2",
+        "--quiet",
+    ])));
+    let rounds: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project.out().join("rounds.json")).unwrap(),
+    )
+    .unwrap();
+    let rounds = rounds["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{log}");
+    for (i, r) in rounds.iter().enumerate() {
+        assert_eq!(r["round"], i as u64 + 1);
+        assert_eq!(r["proposals"]["logged"], 6);
+        assert_eq!(r["proposals"]["proven"], 2);
+        assert_eq!(r["proposals"]["solved"], 1);
+        assert_eq!(r["accepted"], 2);
+    }
+    // lin never passes at difficulty 3 (its default): round 2 runs it one step easier.
+    assert_eq!(rounds[0]["difficulty"][0]["action"], "easier", "{}", rounds[0]);
+    assert_eq!(rounds[1]["difficulty"][0]["difficulty"], 2);
+    // Round 2 drew its examples from round 1's solved proposal only.
+    let r2 = proposal_log(&project.out().join("round-02"));
+    for r in &r2 {
+        let parents = r["parents"].as_array().unwrap();
+        assert_eq!(parents.len(), 1, "one example in the pool: {r}");
+        assert_eq!(parents[0], "prop-r1-p0");
+        assert_eq!(r["round"], 2);
+    }
+    assert!(log.contains("next seeds: 1 proposal(s) proven and solved"), "{log}");
+
+    // A rerun replays both rounds: nothing new.
+    run_ok(smelt().current_dir(project.dir.path()).args([
+        "rounds",
+        "pipeline.toml",
+        "--rounds",
+        "2",
+        "--quiet",
+    ]));
+    assert_eq!(proposal_log(&project.out().join("round-02")).len(), 6);
+    assert_eq!(read_split(&project.out().join("round-02"), "accepted").height(), 2);
+}
