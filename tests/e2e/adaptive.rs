@@ -162,7 +162,7 @@ fn each_problem_stops_for_its_reason() {
     // A rule that wants more accepts flags the always-right problems instead.
     let project = self::project(4, "k = 32\nmax_attempts = 32", true);
     run(&project, &[]);
-    let records = records(&project.out());
+    let records = self::records(&project.out());
     let always = &records[&format!("arith-{}", 1)];
     assert_eq!(always["stop"], "always_solved", "{always}");
     assert_eq!(always["attempts"], 16, "16/16 is the first count whose bound clears 0.8");
