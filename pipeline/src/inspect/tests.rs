@@ -1,5 +1,6 @@
 //! Tests for `smelt inspect`, on shards written by the sink's shard writer.
 
+use super::examples::shorten;
 use super::*;
 use crate::sink::schema::Row;
 use smelt_verifiers::VerdictRecord;

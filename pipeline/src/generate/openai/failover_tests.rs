@@ -1,7 +1,8 @@
 //! Several servers: a server that goes away mid-run costs retries, not data; the per-server
 //! cap holds; requests spread over the servers.
 
-use super::tests::{answer, fast_retries, request, single, Canned, Seen};
+use super::tests::fake_server::{answer, Canned, Seen};
+use super::tests::{fast_retries, request, single};
 use super::*;
 use crate::config::ModelConfig;
 use std::sync::atomic::AtomicUsize;
