@@ -55,7 +55,9 @@ keep_rejected = {keep_rejected}
             } else {
                 "We compute carefully.\nThe result is \\boxed{987654321}".to_string()
             };
-            lines.push(serde_json::json!({"problem_id": p.id, "completion": completion}).to_string());
+            lines.push(
+                serde_json::json!({"problem_id": p.id, "completion": completion}).to_string(),
+            );
         }
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
@@ -67,8 +69,8 @@ fn right(i: u64, k: u64) -> bool {
     match i % 4 {
         0 => false,
         1 => true,
-        2 => k % 4 == 0,
-        _ => k % 16 == 0,
+        2 => k.is_multiple_of(4),
+        _ => k.is_multiple_of(16),
     }
 }
 
@@ -128,7 +130,10 @@ fn each_problem_stops_for_its_reason() {
             r["stop"].as_str().unwrap(),
         );
         assert_eq!(got, expected, "{id}: {r}");
-        let (lo, hi) = (r["interval_lower"].as_f64().unwrap(), r["interval_upper"].as_f64().unwrap());
+        let (lo, hi) = (
+            r["interval_lower"].as_f64().unwrap(),
+            r["interval_upper"].as_f64().unwrap(),
+        );
         let rate = r["pass_rate"].as_f64().unwrap();
         assert!(lo <= rate && rate <= hi, "{r}");
     }
@@ -137,7 +142,10 @@ fn each_problem_stops_for_its_reason() {
     let accepted = read_split(&project.out(), "accepted");
     let rejected = read_split(&project.out(), "rejected");
     assert_eq!(accepted.height(), 20);
-    assert_eq!(accepted.height() + rejected.height(), 2 * (16 + 4 + 16 + 32));
+    assert_eq!(
+        accepted.height() + rejected.height(),
+        2 * (16 + 4 + 16 + 32)
+    );
     let ids: BTreeSet<String> = strings(&accepted, "sample_id")
         .into_iter()
         .chain(strings(&rejected, "sample_id"))
@@ -157,7 +165,10 @@ fn each_problem_stops_for_its_reason() {
     assert_eq!(s["by_placement"]["below"], 2, "{s}");
     assert_eq!(s["by_placement"]["in"], 2, "{s}");
     assert_eq!(s["histogram"][0], 4, "{s}");
-    assert!(log.contains("adaptive sampling: 8 problems, 136 attempts, 20 accepted"), "{log}");
+    assert!(
+        log.contains("adaptive sampling: 8 problems, 136 attempts, 20 accepted"),
+        "{log}"
+    );
 
     // A rule that wants more accepts flags the always-right problems instead.
     let project = self::project(4, "k = 32\nmax_attempts = 32", true);
@@ -165,7 +176,10 @@ fn each_problem_stops_for_its_reason() {
     let records = self::records(&project.out());
     let always = &records[&format!("arith-{}", 1)];
     assert_eq!(always["stop"], "always_solved", "{always}");
-    assert_eq!(always["attempts"], 16, "16/16 is the first count whose bound clears 0.8");
+    assert_eq!(
+        always["attempts"], 16,
+        "16/16 is the first count whose bound clears 0.8"
+    );
     assert_eq!(always["placement"], "above");
 }
 
@@ -178,9 +192,18 @@ fn resume_with_a_larger_budget_samples_only_what_is_new() {
         let resumed = project(8, "k = 4\nmax_attempts = 16", keep_rejected);
         run(&resumed, &[]);
         let first = outcomes(&resumed.out());
-        assert!(first.iter().any(|o| o == &(16, 1, "max_attempts".to_string())), "{first:?}");
+        assert!(
+            first
+                .iter()
+                .any(|o| o == &(16, 1, "max_attempts".to_string())),
+            "{first:?}"
+        );
         run(&resumed, &["--set", "adaptive.max_attempts=32"]);
-        assert_eq!(outcomes(&resumed.out()), outcomes(&straight.out()), "keep_rejected = {keep_rejected}");
+        assert_eq!(
+            outcomes(&resumed.out()),
+            outcomes(&straight.out()),
+            "keep_rejected = {keep_rejected}"
+        );
 
         let accepted = strings(&read_split(&resumed.out(), "accepted"), "sample_id");
         let unique: BTreeSet<&String> = accepted.iter().collect();
@@ -191,7 +214,10 @@ fn resume_with_a_larger_budget_samples_only_what_is_new() {
         }
         // A third run finds everything decided and generates nothing.
         let log = run(&resumed, &["--set", "adaptive.max_attempts=32"]);
-        assert!(log.contains("adaptive sampling: 8 problems, 136 attempts"), "{log}");
+        assert!(
+            log.contains("adaptive sampling: 8 problems, 136 attempts"),
+            "{log}"
+        );
         assert_eq!(read_split(&resumed.out(), "accepted").height(), 20);
     }
 }
@@ -206,6 +232,9 @@ fn a_rule_that_cannot_hold_is_refused() {
         .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("adaptive.k (40) is more than adaptive.max_attempts (32)"), "{err}");
+    assert!(
+        err.contains("adaptive.k (40) is more than adaptive.max_attempts (32)"),
+        "{err}"
+    );
     assert!(err.contains("adaptive.confidence 1.5"), "{err}");
 }

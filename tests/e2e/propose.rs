@@ -67,7 +67,11 @@ fn write_replay(project: &Project, prefix: &str, rounds: &[u32]) {
         lines.push(serde_json::json!({"problem_id": id, "completion": c}).to_string());
     };
     for round in rounds {
-        let prefix = if *round == 0 { prefix.to_string() } else { format!("{prefix}r{round}-") };
+        let prefix = if *round == 0 {
+            prefix.to_string()
+        } else {
+            format!("{prefix}r{round}-")
+        };
         for (id, c) in proposals(&prefix) {
             push(&id, c);
         }
@@ -99,10 +103,15 @@ fn proposals_are_proven_or_rejected_with_a_reason_and_solved_once() {
     project.write("pipeline.toml", &config(6, 2));
     project.write("propose.j2", PROPOSE_TEMPLATE);
     write_replay(&project, "prop-", &[0]);
-    let log = stderr(&run_ok(
-        smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]),
-    ));
-    assert!(log.contains("proposals `prop`: 6 of 6 logged, 2 proven well-posed"), "{log}");
+    let log = stderr(&run_ok(smelt().current_dir(project.dir.path()).args([
+        "run",
+        "pipeline.toml",
+        "--quiet",
+    ])));
+    assert!(
+        log.contains("proposals `prop`: 6 of 6 logged, 2 proven well-posed"),
+        "{log}"
+    );
 
     let records = proposal_log(&project.out());
     let reasons: BTreeMap<String, String> = records
@@ -130,7 +139,10 @@ fn proposals_are_proven_or_rejected_with_a_reason_and_solved_once() {
     let p0 = records.iter().find(|r| r["id"] == "prop-p0").unwrap();
     assert_eq!(p0["answer"], "20");
     assert_eq!(p0["parents"].as_array().unwrap().len(), 2, "{p0}");
-    assert!(p0["parents"][0].as_str().unwrap().starts_with("lin-"), "{p0}");
+    assert!(
+        p0["parents"][0].as_str().unwrap().starts_with("lin-"),
+        "{p0}"
+    );
 
     // The proven problems were solved against their proven answers.
     let accepted = read_split(&project.out(), "accepted");
@@ -145,9 +157,11 @@ fn proposals_are_proven_or_rejected_with_a_reason_and_solved_once() {
     assert_eq!(rejected.height(), 2 + 4, "p5's wrong solutions and lin's");
 
     // Resume: nothing is proposed or solved again.
-    let log = stderr(&run_ok(
-        smelt().current_dir(project.dir.path()).args(["run", "pipeline.toml", "--quiet"]),
-    ));
+    let log = stderr(&run_ok(smelt().current_dir(project.dir.path()).args([
+        "run",
+        "pipeline.toml",
+        "--quiet",
+    ])));
     assert!(log.contains("6 of 6 logged"), "{log}");
     assert_eq!(proposal_log(&project.out()).len(), 6);
     assert_eq!(read_split(&project.out(), "accepted").height(), 2);
@@ -168,10 +182,9 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         "2",
         "--quiet",
     ])));
-    let rounds: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(project.out().join("rounds.json")).unwrap(),
-    )
-    .unwrap();
+    let rounds: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.out().join("rounds.json")).unwrap())
+            .unwrap();
     let rounds = rounds["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 2, "{log}");
     for (i, r) in rounds.iter().enumerate() {
@@ -182,7 +195,11 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         assert_eq!(r["accepted"], 2);
     }
     // lin never passes at difficulty 3 (its default): round 2 runs it one step easier.
-    assert_eq!(rounds[0]["difficulty"][0]["action"], "easier", "{}", rounds[0]);
+    assert_eq!(
+        rounds[0]["difficulty"][0]["action"], "easier",
+        "{}",
+        rounds[0]
+    );
     assert_eq!(rounds[1]["difficulty"][0]["difficulty"], 2);
     // Round 2 drew its examples from round 1's solved proposal only.
     let r2 = proposal_log(&project.out().join("round-02"));
@@ -192,7 +209,10 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         assert_eq!(parents[0], "prop-r1-p0");
         assert_eq!(r["round"], 2);
     }
-    assert!(log.contains("next seeds: 1 proposal(s) proven and solved"), "{log}");
+    assert!(
+        log.contains("next seeds: 1 proposal(s) proven and solved"),
+        "{log}"
+    );
 
     // A rerun replays both rounds: nothing new.
     run_ok(smelt().current_dir(project.dir.path()).args([
@@ -203,5 +223,8 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         "--quiet",
     ]));
     assert_eq!(proposal_log(&project.out().join("round-02")).len(), 6);
-    assert_eq!(read_split(&project.out().join("round-02"), "accepted").height(), 2);
+    assert_eq!(
+        read_split(&project.out().join("round-02"), "accepted").height(),
+        2
+    );
 }

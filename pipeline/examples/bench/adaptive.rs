@@ -46,10 +46,17 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
             )
             .replace(
                 "id = \"~/.cache/smelt/models/SmolLM2-135M-Instruct.Q4_1.gguf\"",
-                &format!("id = \"{}\"\nserver = \"{}\"", model.display(), server.display()),
+                &format!(
+                    "id = \"{}\"\nserver = \"{}\"",
+                    model.display(),
+                    server.display()
+                ),
             )
             .replace("max_problems = 40", &format!("max_problems = {problems}"))
-            .replace("samples_per_problem = 4", &format!("samples_per_problem = {spp}"));
+            .replace(
+                "samples_per_problem = 4",
+                &format!("samples_per_problem = {spp}"),
+            );
         std::fs::write(dir.join("pipeline.toml"), text + &rule)?;
         let report = run_smelt(bin, &dir, &[])?;
         let c = &report["this_run"];

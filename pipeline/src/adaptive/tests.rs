@@ -8,23 +8,35 @@ fn close(a: f64, b: f64, eps: f64) -> bool {
 fn wilson_matches_published_values() {
     // 8 of 10 at 95%: (0.4902, 0.9433), e.g. Newcombe (1998), method 3.
     let i = IntervalKind::Wilson.interval(8, 10, 0.95);
-    assert!(close(i.lower, 0.4902, 1e-4) && close(i.upper, 0.9433, 1e-4), "{i:?}");
+    assert!(
+        close(i.lower, 0.4902, 1e-4) && close(i.upper, 0.9433, 1e-4),
+        "{i:?}"
+    );
     // 0 of 16: upper = z²/(n+z²).
     let i = IntervalKind::Wilson.interval(0, 16, 0.95);
     let z2 = 1.959964f64.powi(2);
-    assert!(close(i.upper, z2 / (16.0 + z2), 1e-6) && i.lower == 0.0, "{i:?}");
+    assert!(
+        close(i.upper, z2 / (16.0 + z2), 1e-6) && i.lower == 0.0,
+        "{i:?}"
+    );
 }
 
 #[test]
 fn clopper_pearson_matches_closed_forms() {
     // x = 0: upper = 1 - (alpha/2)^(1/n); x = n: lower = (alpha/2)^(1/n).
     let i = IntervalKind::ClopperPearson.interval(0, 16, 0.95);
-    assert!(close(i.upper, 1.0 - 0.025f64.powf(1.0 / 16.0), 1e-9), "{i:?}");
+    assert!(
+        close(i.upper, 1.0 - 0.025f64.powf(1.0 / 16.0), 1e-9),
+        "{i:?}"
+    );
     let i = IntervalKind::ClopperPearson.interval(16, 16, 0.95);
     assert!(close(i.lower, 0.025f64.powf(1.0 / 16.0), 1e-9) && i.upper == 1.0);
     // 8 of 10: (0.4439, 0.9748).
     let i = IntervalKind::ClopperPearson.interval(8, 10, 0.95);
-    assert!(close(i.lower, 0.4439, 1e-4) && close(i.upper, 0.9748, 1e-4), "{i:?}");
+    assert!(
+        close(i.lower, 0.4439, 1e-4) && close(i.upper, 0.9748, 1e-4),
+        "{i:?}"
+    );
     // Exact is wider than Wilson.
     let w = IntervalKind::Wilson.interval(8, 10, 0.95);
     assert!(i.lower < w.lower && i.upper > w.upper);
@@ -85,7 +97,10 @@ fn the_ledger_merges_with_earlier_runs() {
     first.record("p-0", "s", 0, tally(0, 16), Stop::NeverSolved);
     first.record("p-1", "s", 1, tally(3, 32), Stop::MaxAttempts);
     let summary = first.write(dir.path()).unwrap();
-    assert_eq!((summary.problems, summary.attempts, summary.accepted), (2, 48, 3));
+    assert_eq!(
+        (summary.problems, summary.attempts, summary.accepted),
+        (2, 48, 3)
+    );
 
     // A resumed run revisits p-1 with a larger budget and adds p-2.
     let second = Ledger::new(AdaptiveConfig::default());
@@ -97,7 +112,10 @@ fn the_ledger_merges_with_earlier_runs() {
     assert_eq!(summary.by_stop.get("never_solved"), Some(&1));
     assert_eq!(summary.histogram[0], 1);
     assert_eq!(summary.histogram[1], 1, "4/36 = 0.11");
-    assert_eq!(summary.histogram[9], 1, "a pass rate of 1 is in the last bin");
+    assert_eq!(
+        summary.histogram[9], 1,
+        "a pass rate of 1 is in the last bin"
+    );
     let records = record::read(&dir.path().join(record::FILE_NAME)).unwrap();
     assert_eq!(records["p-1"].attempts, 36);
     assert!(summary.render_text().contains("k_reached 2"));

@@ -21,13 +21,19 @@ pub struct RoundsArgs {
     pub fixed_difficulty: bool,
 }
 
-pub fn rounds_cmd(args: RoundsArgs, registry: &Registry, log_format: LogFormat) -> anyhow::Result<i32> {
+pub fn rounds_cmd(
+    args: RoundsArgs,
+    registry: &Registry,
+    log_format: LogFormat,
+) -> anyhow::Result<i32> {
     let base = match load_config(&args.run.config, registry) {
         Ok(c) => c,
         Err(e) => return usage_or(e),
     };
     if args.run.shard.is_some() || args.rounds == 0 {
-        eprintln!("error: smelt rounds needs --rounds ≥ 1 and runs unsharded (each round feeds the next)");
+        eprintln!(
+            "error: smelt rounds needs --rounds ≥ 1 and runs unsharded (each round feeds the next)"
+        );
         return Ok(exit::USAGE);
     }
     let root = base.output_dir();
@@ -43,7 +49,11 @@ pub fn rounds_cmd(args: RoundsArgs, registry: &Registry, log_format: LogFormat) 
         let out = summary::read_round(&dir, r, config.run.seed, code)?;
         let mut s = out.summary;
         for source in config.sources.iter().filter(|s| s.kind.is_generator()) {
-            let d = carry.difficulty.get(&source.name).copied().unwrap_or_else(|| source.difficulty_or_default());
+            let d = carry
+                .difficulty
+                .get(&source.name)
+                .copied()
+                .unwrap_or_else(|| source.difficulty_or_default());
             let rate = s.sources.get(&source.name).and_then(|c| c.pass_rate);
             let step = difficulty::adapt(&source.name, d, rate, band);
             if !args.fixed_difficulty {

@@ -60,12 +60,14 @@ pub enum LogError {
     },
 }
 
+/// Records by (source, index).
+type Records = BTreeMap<(String, u64), ProposalRecord>;
+
 /// The open log: what it holds, ready to append.
 pub struct ProposalLog {
     path: PathBuf,
     file: File,
-    /// Records by (source, index).
-    records: BTreeMap<(String, u64), ProposalRecord>,
+    records: Records,
 }
 
 impl ProposalLog {
@@ -130,7 +132,7 @@ impl ProposalLog {
 }
 
 /// The records and the byte length of the valid prefix (a missing file is empty).
-fn replay(path: &Path) -> Result<(BTreeMap<(String, u64), ProposalRecord>, u64), LogError> {
+fn replay(path: &Path) -> Result<(Records, u64), LogError> {
     let io = |source| LogError::Io {
         path: path.to_path_buf(),
         source,

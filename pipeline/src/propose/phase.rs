@@ -50,16 +50,27 @@ pub struct PhaseReport {
 
 impl PhaseReport {
     pub fn render_text(&self) -> String {
-        let reasons: Vec<String> = self.rejected.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let reasons: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         format!(
             "proposals `{}`: {} of {} logged, {} proven well-posed; rejected: {}{}",
             self.source,
             self.logged,
             self.requested,
             self.proven,
-            if reasons.is_empty() { "none".into() } else { reasons.join(", ") },
+            if reasons.is_empty() {
+                "none".into()
+            } else {
+                reasons.join(", ")
+            },
             if self.failed_requests > 0 {
-                format!("; {} request(s) failed, retried next run", self.failed_requests)
+                format!(
+                    "; {} request(s) failed, retried next run",
+                    self.failed_requests
+                )
             } else {
                 String::new()
             }
@@ -86,8 +97,12 @@ pub async fn run(
             Some(l) => l,
             None => log.insert(ProposalLog::open(dir)?),
         };
-        let failed = propose_source(config, &entry.name, spec, sources, generator, log, stop).await?;
-        sources[j] = Arc::new(Proposed::from_records(&entry.name, log.of_source(&entry.name)));
+        let failed =
+            propose_source(config, &entry.name, spec, sources, generator, log, stop).await?;
+        sources[j] = Arc::new(Proposed::from_records(
+            &entry.name,
+            log.of_source(&entry.name),
+        ));
         let mut report = PhaseReport {
             source: entry.name.clone(),
             requested: spec.count,
@@ -137,7 +152,8 @@ async fn propose_source(
         while tasks.len() < in_flight && !stop.is_stopped() {
             let Some(index) = todo.next() else { break };
             let examples = seeds::draw(&pool, spec.examples, config.run.seed, name, index);
-            let prompt = render(&template, name, index, spec.round, &examples).map_err(template_err)?;
+            let prompt =
+                render(&template, name, index, spec.round, &examples).map_err(template_err)?;
             let parents = examples.iter().map(|e| e.id.clone()).collect();
             let req = GenRequest {
                 // Not the problem's id: a replay file (or a server's cache) tells the proposal
@@ -152,7 +168,9 @@ async fn propose_source(
             tasks.spawn(async move {
                 let completion = generator.generate(&req).await?.into_iter().next();
                 let Some(c) = completion else {
-                    return Err(GenError::Request("the generator returned no completion".into()));
+                    return Err(GenError::Request(
+                        "the generator returned no completion".into(),
+                    ));
                 };
                 let full = with_marker(&req.prompt, &c.text);
                 // Z3 runs on a blocking thread (its own context), never on the async runtime.
@@ -166,7 +184,9 @@ async fn propose_source(
                 Ok(record(source, index, round, parents, c, judged))
             });
         }
-        let Some(done) = tasks.join_next().await else { break };
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         match done {
             Ok(Ok(r)) => log.append(r)?,
             Ok(Err(GenError::Request(e))) => {
@@ -234,7 +254,13 @@ fn with_marker(prompt: &str, completion: &str) -> String {
     }
 }
 
-type Judged = Result<(well_posed::Proposal, Result<well_posed::Proven, well_posed::Rejection>), well_posed::Rejection>;
+type Judged = Result<
+    (
+        well_posed::Proposal,
+        Result<well_posed::Proven, well_posed::Rejection>,
+    ),
+    well_posed::Rejection,
+>;
 
 fn record(
     source: String,
@@ -272,7 +298,10 @@ fn record(
             match outcome {
                 Ok(proven) => {
                     r.accepted = true;
-                    r.detail = format!("{} = {} is the unique solution", proven.variable, proven.answer);
+                    r.detail = format!(
+                        "{} = {} is the unique solution",
+                        proven.variable, proven.answer
+                    );
                     r.answer = Some(proven.answer);
                     r.single_constant = proven.single_constant;
                 }

@@ -32,7 +32,9 @@ pub enum SeedError {
     },
     #[error("source `{source_name}`: {why}")]
     Source { source_name: String, why: String },
-    #[error("propose source `{0}`: the seed pool is empty (no seed problem has a formal statement)")]
+    #[error(
+        "propose source `{0}`: the seed pool is empty (no seed problem has a formal statement)"
+    )]
     Empty(String),
 }
 
@@ -116,7 +118,13 @@ pub fn write_file(path: &Path, examples: &[Example]) -> Result<(), SeedError> {
 }
 
 /// The examples of proposal `index`: `k` distinct ones, drawn from (seed, source, index).
-pub fn draw<'a>(pool: &'a [Example], k: usize, seed: u64, name: &str, index: u64) -> Vec<&'a Example> {
+pub fn draw<'a>(
+    pool: &'a [Example],
+    k: usize,
+    seed: u64,
+    name: &str,
+    index: u64,
+) -> Vec<&'a Example> {
     let mut rng = crate::sources::seed::rng_for(seed, &format!("{name}/propose"), index);
     let k = k.min(pool.len());
     sample(&mut rng, pool.len(), k)

@@ -13,7 +13,9 @@ fn record(index: u64, accepted: bool) -> ProposalRecord {
         parents: vec!["lin-3".into()],
         completion: "Problem: ...".into(),
         text: Some(format!("Add {index} and 1.")),
-        smt: Some(format!("(declare-const x Int) (assert (= x (+ {index} 1)))")),
+        smt: Some(format!(
+            "(declare-const x Int) (assert (= x (+ {index} 1)))"
+        )),
         accepted,
         reason: (!accepted).then(|| "not_unique".to_string()),
         detail: String::new(),
@@ -33,7 +35,10 @@ fn the_log_holds_each_proposal_once_and_survives_a_torn_tail() {
     log.append(record(0, false)).unwrap(); // already logged: ignored
     drop(log);
     let path = dir.path().join(FILE_NAME);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(b"0badf00d {\"source\":\"prop\",\"ind").unwrap();
     drop(f);
 
@@ -43,7 +48,10 @@ fn the_log_holds_each_proposal_once_and_survives_a_torn_tail() {
     drop(log);
     let records = ProposalLog::read(&path).unwrap();
     assert_eq!(records.len(), 3);
-    assert!(records[0].accepted, "the first record kept, not its duplicate");
+    assert!(
+        records[0].accepted,
+        "the first record kept, not its duplicate"
+    );
 
     // Corruption before the last line is an error naming the line.
     let text = std::fs::read_to_string(&path).unwrap();
@@ -66,7 +74,11 @@ fn proven_proposals_become_problems_in_request_order() {
     assert_eq!(source.problem(1).unwrap().id, "prop-p3");
     assert!(source.problem(2).is_err());
     let pending = Proposed::pending("prop");
-    assert!(pending.problem(0).unwrap_err().to_string().contains("proposal phase"));
+    assert!(pending
+        .problem(0)
+        .unwrap_err()
+        .to_string()
+        .contains("proposal phase"));
 }
 
 #[test]

@@ -72,7 +72,12 @@ pub fn band(base: &PipelineConfig) -> Band {
 
 /// The config of round `r`: its own output directory and seed (fresh generator problems each
 /// round), the carried difficulties, and the propose sources' round and seed file.
-pub fn config_for_round(base: &PipelineConfig, root: &Path, r: u32, carry: &Carry) -> PipelineConfig {
+pub fn config_for_round(
+    base: &PipelineConfig,
+    root: &Path,
+    r: u32,
+    carry: &Carry,
+) -> PipelineConfig {
     let mut cfg = base.clone();
     cfg.run.output = Some(round_dir(root, r));
     cfg.run.seed = base.run.seed.wrapping_add(u64::from(r.saturating_sub(1)));
@@ -113,11 +118,17 @@ pub fn seeds_after(
     previous: Option<&Path>,
 ) -> Result<(NextSeeds, Vec<Example>), crate::propose::seeds::SeedError> {
     let (mut pool, from) = if !solved.is_empty() {
-        (solved.to_vec(), format!("{} proposal(s) proven and solved this round", solved.len()))
+        (
+            solved.to_vec(),
+            format!("{} proposal(s) proven and solved this round", solved.len()),
+        )
     } else if !proven.is_empty() {
         (
             proven.to_vec(),
-            format!("no proposal was solved this round: {} proven ones instead", proven.len()),
+            format!(
+                "no proposal was solved this round: {} proven ones instead",
+                proven.len()
+            ),
         )
     } else if !earlier.is_empty() {
         return Ok((

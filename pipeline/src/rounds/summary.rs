@@ -67,7 +67,12 @@ fn rate(accepted: u64, samples: u64) -> Option<f64> {
 }
 
 /// Reads round `round`'s outputs in `dir`.
-pub fn read_round(dir: &Path, round: u32, seed: u64, exit_code: i32) -> Result<RoundOutput, RoundsError> {
+pub fn read_round(
+    dir: &Path,
+    round: u32,
+    seed: u64,
+    exit_code: i32,
+) -> Result<RoundOutput, RoundsError> {
     let report_path = dir.join("report.json");
     let file_err = |why: String| RoundsError::File {
         path: report_path.clone(),
@@ -128,7 +133,11 @@ pub fn read_round(dir: &Path, round: u32, seed: u64, exit_code: i32) -> Result<R
             smt: r.smt.clone()?,
         })
     };
-    let proven: Vec<Example> = proposals.iter().filter(|r| r.accepted).filter_map(example).collect();
+    let proven: Vec<Example> = proposals
+        .iter()
+        .filter(|r| r.accepted)
+        .filter_map(example)
+        .collect();
     let solved: Vec<Example> = proven
         .iter()
         .filter(|e| solved_ids.contains(&e.id))
@@ -175,12 +184,16 @@ fn accepted_problem_ids(dir: &Path) -> Result<BTreeSet<String>, RoundsError> {
         return Ok(ids);
     };
     for shard in manifest.shards.iter().filter(|s| s.split == "accepted") {
-        for_each_row(&dir.join(&shard.path), &["problem_id".to_string()], |_, cells| {
-            if let Some(Cell::Str(id)) = cells("problem_id") {
-                ids.insert(id);
-            }
-            Ok(())
-        })?;
+        for_each_row(
+            &dir.join(&shard.path),
+            &["problem_id".to_string()],
+            |_, cells| {
+                if let Some(Cell::Str(id)) = cells("problem_id") {
+                    ids.insert(id);
+                }
+                Ok(())
+            },
+        )?;
     }
     Ok(ids)
 }
@@ -234,7 +247,11 @@ pub fn render_text(rounds: &[RoundSummary]) -> String {
             }
         }
         if let Some(n) = &r.next_seeds {
-            let _ = writeln!(out, "       next seeds: {} ({} examples)", n.from, n.examples);
+            let _ = writeln!(
+                out,
+                "       next seeds: {} ({} examples)",
+                n.from, n.examples
+            );
         }
     }
     out

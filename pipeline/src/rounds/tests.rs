@@ -57,24 +57,42 @@ type = "answer"
     assert_eq!(cfg.run.seed, 12);
     assert_eq!(cfg.sources[0].difficulty, Some(2));
     let p = cfg.sources[1].propose.as_ref().unwrap();
-    assert_eq!((p.round, p.seed_file.as_deref()), (3, Some(Path::new("/tmp/seeds.jsonl"))));
-    assert!(p.seeds.is_empty(), "5 accepted proposals are enough examples");
+    assert_eq!(
+        (p.round, p.seed_file.as_deref()),
+        (3, Some(Path::new("/tmp/seeds.jsonl")))
+    );
+    assert!(
+        p.seeds.is_empty(),
+        "5 accepted proposals are enough examples"
+    );
 }
 
 #[test]
 fn seeds_grow_and_a_degenerate_round_keeps_the_earlier_ones() {
     let dir = tempfile::tempdir().unwrap();
     let earlier = vec![example("p-p0")];
-    let (next, pool) =
-        seeds_after(dir.path(), &earlier, &[example("p-p3")], &[example("p-p3"), example("p-p4")], None)
-            .unwrap();
-    assert_eq!(pool.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["p-p0", "p-p3"]);
+    let (next, pool) = seeds_after(
+        dir.path(),
+        &earlier,
+        &[example("p-p3")],
+        &[example("p-p3"), example("p-p4")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        pool.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["p-p0", "p-p3"]
+    );
     let file = next.file.unwrap();
     assert_eq!(crate::propose::seeds::read_file(&file).unwrap(), pool);
 
     let (next, pool) = seeds_after(dir.path(), &pool, &[], &[], Some(&file)).unwrap();
     assert_eq!(pool.len(), 2);
-    assert!(next.from.contains("no proposal was proven"), "{}", next.from);
+    assert!(
+        next.from.contains("no proposal was proven"),
+        "{}",
+        next.from
+    );
     assert_eq!(next.file.as_deref(), Some(file.as_path()));
 
     let (next, pool) = seeds_after(dir.path(), &[], &[], &[], None).unwrap();

@@ -63,4 +63,3 @@ impl Feeder {
             .map(|(source, index)| Slot { source, index })
     }
 }
-

@@ -111,9 +111,8 @@ pub async fn run(
         let st = stats.clone();
         let sp = stop.clone();
         let cx = context.clone();
-        generators.spawn(async move {
-            generate::generate_loop(&p, &cx, &feeder, tx, &st, &sp).await
-        });
+        generators
+            .spawn(async move { generate::generate_loop(&p, &cx, &feeder, tx, &st, &sp).await });
     }
     drop(gen_tx);
 
@@ -168,7 +167,6 @@ pub async fn run(
     stop.outcome()
         .unwrap_or_else(|| Outcome::Finished("every scheduled problem is done".into()))
 }
-
 
 /// One scheduled problem: which source, which index.
 #[derive(Debug, Clone, Copy)]

@@ -124,4 +124,3 @@ fn verify_one(
         smelt_version: env!("CARGO_PKG_VERSION"),
     }
 }
-

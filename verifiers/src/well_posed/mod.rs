@@ -24,9 +24,9 @@
 //! Every solver call runs under [`SolverLimits`]; a check Z3 cannot decide is `solver_unknown`.
 
 mod proposal;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use proposal::{parse_proposal, Proposal};
 
@@ -73,7 +73,10 @@ pub fn check(proposal: &Proposal, limits: SolverLimits) -> Result<Proven, Reject
     let outline = outline(&proposal.smt).map_err(|e| Rejection::new("unparsable", e))?;
     let var = answer_variable(&outline.vars)?;
     if outline.asserts == 0 {
-        return Err(Rejection::new("unparsable", "the statement asserts nothing"));
+        return Err(Rejection::new(
+            "unparsable",
+            "the statement asserts nothing",
+        ));
     }
     let missing = text::missing_numbers(&proposal.text, &proposal.smt)
         .map_err(|e| Rejection::new("unparsable", e))?;
@@ -101,7 +104,12 @@ pub fn check(proposal: &Proposal, limits: SolverLimits) -> Result<Proven, Reject
 /// The constant named `answer`, else the only constant; numeric.
 fn answer_variable(vars: &[Var]) -> Result<Var, Rejection> {
     let var = match vars {
-        [] => return Err(Rejection::new("unparsable", "the statement declares no constant")),
+        [] => {
+            return Err(Rejection::new(
+                "unparsable",
+                "the statement declares no constant",
+            ))
+        }
         [only] => only,
         many => many.iter().find(|v| v.name == "answer").ok_or_else(|| {
             Rejection::new(
@@ -123,7 +131,10 @@ fn answer_variable(vars: &[Var]) -> Result<Var, Rejection> {
 }
 
 fn unknown(why: &str, what: &str) -> Rejection {
-    Rejection::new("solver_unknown", format!("Z3 could not decide {what}: {why}"))
+    Rejection::new(
+        "solver_unknown",
+        format!("Z3 could not decide {what}: {why}"),
+    )
 }
 
 /// Satisfiable, then unique: the answer's value.
@@ -140,7 +151,7 @@ fn prove(s: &Session, smt: &str, asserts: usize, var: &Var) -> Result<BigRationa
         Err(e) => return Err(Rejection::new("unparsable", e)),
     };
     let (term, _) = pin(var, &Value::Number(BigRational::from_integer(0.into())));
-    let value = match s.check_with_model(&assertions, &[term.clone()]) {
+    let value = match s.check_with_model(&assertions, std::slice::from_ref(&term)) {
         (Outcome::Sat, values) => {
             let shown = values.first().cloned().unwrap_or_default();
             numeral(&shown).ok_or_else(|| {
@@ -156,12 +167,18 @@ fn prove(s: &Session, smt: &str, asserts: usize, var: &Var) -> Result<BigRationa
                 "the statement has no solution: the problem asks for something impossible",
             ))
         }
-        (Outcome::Unknown(why), _) => return Err(unknown(&why, "whether the statement has a solution")),
+        (Outcome::Unknown(why), _) => {
+            return Err(unknown(&why, "whether the statement has a solution"))
+        }
     };
     let Some(eq) = pin(var, &Value::Number(value.clone())).1 else {
         return Err(Rejection::new(
             "solver_unknown",
-            format!("Z3's value {} does not fit {}", format_rational(&value), var.name),
+            format!(
+                "Z3's value {} does not fit {}",
+                format_rational(&value),
+                var.name
+            ),
         ));
     };
     let other: Vec<Bool> = assertions

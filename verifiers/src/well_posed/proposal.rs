@@ -17,8 +17,8 @@ const MAX_PART: usize = 8_000;
 /// anything after the statement's last balanced `)`.
 pub fn parse_proposal(completion: &str) -> Result<Proposal, Rejection> {
     let unparsable = |d: &str| Rejection::new("unparsable", d.to_string());
-    let problem_at = marker(completion, "problem:")
-        .ok_or_else(|| unparsable("no `Problem:` line"))?;
+    let problem_at =
+        marker(completion, "problem:").ok_or_else(|| unparsable("no `Problem:` line"))?;
     let after_problem = &completion[problem_at..];
     let smt_at = marker(after_problem, "smt:")
         .ok_or_else(|| unparsable("no `SMT:` line after the problem"))?;

@@ -45,24 +45,48 @@ fn a_well_posed_proposal_is_proven() {
 
 #[test]
 fn each_reason() {
-    assert_eq!(reason("What is 3 + 4?", "(declare-const x Int) (assert (= x (+ 3 4))"), "unparsable");
-    assert_eq!(reason("What is 3 + 4?", "(declare-const x Int)"), "unparsable");
     assert_eq!(
-        reason("What is 3 + 4?", "(declare-const x Int) (declare-const y Int) (assert (= x (+ 3 4)))"),
+        reason(
+            "What is 3 + 4?",
+            "(declare-const x Int) (assert (= x (+ 3 4))"
+        ),
+        "unparsable"
+    );
+    assert_eq!(
+        reason("What is 3 + 4?", "(declare-const x Int)"),
+        "unparsable"
+    );
+    assert_eq!(
+        reason(
+            "What is 3 + 4?",
+            "(declare-const x Int) (declare-const y Int) (assert (= x (+ 3 4)))"
+        ),
         "unparsable",
         "two constants, none named answer"
     );
-    assert_eq!(reason("Is 3 < 4?", "(declare-const b Bool) (assert (= b (< 3 4)))"), "unparsable");
     assert_eq!(
-        reason("Sam has 5 apples and buys 8 more.", "(declare-const x Int) (assert (= x (+ 5 7)))"),
+        reason("Is 3 < 4?", "(declare-const b Bool) (assert (= b (< 3 4)))"),
+        "unparsable"
+    );
+    assert_eq!(
+        reason(
+            "Sam has 5 apples and buys 8 more.",
+            "(declare-const x Int) (assert (= x (+ 5 7)))"
+        ),
         "text_mismatch"
     );
     assert_eq!(
-        reason("A number is 2 more than itself. Find it.", "(declare-const x Int) (assert (= x (+ x 2)))"),
+        reason(
+            "A number is 2 more than itself. Find it.",
+            "(declare-const x Int) (assert (= x (+ x 2)))"
+        ),
         "unsat"
     );
     assert_eq!(
-        reason("A square of a number is 9. Find it.", "(declare-const x Int) (assert (= (* x x) 9))"),
+        reason(
+            "A square of a number is 9. Find it.",
+            "(declare-const x Int) (assert (= (* x x) 9))"
+        ),
         "not_unique"
     );
     // Nonlinear integer arithmetic under a tiny resource limit: Z3 gives up.
@@ -81,28 +105,69 @@ fn each_reason() {
 #[test]
 fn text_numbers_in_their_written_forms() {
     let ok = |text: &str, smt: &str| check(&proposal(text, smt), SolverLimits::default()).is_ok();
-    assert!(ok("25% of 80 people stay.", "(declare-const x Real) (assert (= x (* 0.25 80)))"));
-    assert!(ok("25% of 80 people stay.", "(declare-const x Real) (assert (= x (/ (* 25 80) 100)))"));
-    assert!(ok("Eat 3/4 of 8 pies.", "(declare-const x Real) (assert (= x (* (/ 3 4) 8)))"));
-    assert!(ok("Pay 1,200 dollars over 12 months.", "(declare-const x Int) (assert (= (* x 12) 1200))"));
+    assert!(ok(
+        "25% of 80 people stay.",
+        "(declare-const x Real) (assert (= x (* 0.25 80)))"
+    ));
+    assert!(ok(
+        "25% of 80 people stay.",
+        "(declare-const x Real) (assert (= x (/ (* 25 80) 100)))"
+    ));
+    assert!(ok(
+        "Eat 3/4 of 8 pies.",
+        "(declare-const x Real) (assert (= x (* (/ 3 4) 8)))"
+    ));
+    assert!(ok(
+        "Pay 1,200 dollars over 12 months.",
+        "(declare-const x Int) (assert (= (* x 12) 1200))"
+    ));
     // A number glued to a word is a name, not a quantity.
-    assert!(ok("Player x2 scores 4 then 5.", "(declare-const x Int) (assert (= x (+ 4 5)))"));
-    assert!(!ok("Pay 1,300 dollars over 12 months.", "(declare-const x Int) (assert (= (* x 12) 1200))"));
+    assert!(ok(
+        "Player x2 scores 4 then 5.",
+        "(declare-const x Int) (assert (= x (+ 4 5)))"
+    ));
+    assert!(!ok(
+        "Pay 1,300 dollars over 12 months.",
+        "(declare-const x Int) (assert (= (* x 12) 1200))"
+    ));
 }
 
 #[test]
 fn proposals_are_read_from_completions() {
     let c = "Sure! Here is one.\nProblem: Tom reads 4 pages a day for 6 days. How many pages?\nSMT:\n```smt\n(declare-const answer Int)\n(assert (= answer (* 4 6)))\n```\nThis works because...";
     let p = parse_proposal(c).unwrap();
-    assert_eq!(p.text, "Tom reads 4 pages a day for 6 days. How many pages?");
-    assert_eq!(p.smt, "(declare-const answer Int)\n(assert (= answer (* 4 6)))");
+    assert_eq!(
+        p.text,
+        "Tom reads 4 pages a day for 6 days. How many pages?"
+    );
+    assert_eq!(
+        p.smt,
+        "(declare-const answer Int)\n(assert (= answer (* 4 6)))"
+    );
     assert_eq!(check(&p, SolverLimits::default()).unwrap().answer, "24");
 
-    let c = "problem: What is 2 + 2?\nsmt: (declare-const x Int) (assert (= x (+ 2 2))) and more words";
-    assert_eq!(parse_proposal(c).unwrap().smt, "(declare-const x Int) (assert (= x (+ 2 2)))");
-    assert_eq!(parse_proposal("Problem: What is 2 + 2?").unwrap_err().reason, "unparsable");
-    assert_eq!(parse_proposal("SMT: (assert true)").unwrap_err().reason, "unparsable");
-    assert_eq!(parse_proposal("Problem:\nSMT: (assert true)").unwrap_err().reason, "unparsable");
+    let c =
+        "problem: What is 2 + 2?\nsmt: (declare-const x Int) (assert (= x (+ 2 2))) and more words";
+    assert_eq!(
+        parse_proposal(c).unwrap().smt,
+        "(declare-const x Int) (assert (= x (+ 2 2)))"
+    );
+    assert_eq!(
+        parse_proposal("Problem: What is 2 + 2?")
+            .unwrap_err()
+            .reason,
+        "unparsable"
+    );
+    assert_eq!(
+        parse_proposal("SMT: (assert true)").unwrap_err().reason,
+        "unparsable"
+    );
+    assert_eq!(
+        parse_proposal("Problem:\nSMT: (assert true)")
+            .unwrap_err()
+            .reason,
+        "unparsable"
+    );
 }
 
 #[test]
