@@ -117,6 +117,10 @@ pub struct RunReport {
     /// This run plus earlier runs on the same output (equal to `this_run` on a fresh run). A
     /// resumed run seeds its statistics from the previous report's `total`.
     pub total: Counts,
+    /// Removals by kind and the log's path, when the run curates (`[curation]`). A resumed
+    /// run decides on the whole schedule again, so these count the run from its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation: Option<crate::curate::CurationSummary>,
 }
 
 /// Writing or reading a report failed.
@@ -170,6 +174,7 @@ impl RunReport {
             },
             this_run: snapshot.this_run.clone(),
             total: snapshot.total.clone(),
+            curation: None,
         }
     }
 

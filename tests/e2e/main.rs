@@ -2,6 +2,7 @@
 
 mod batch;
 mod common;
+mod curation;
 mod engine;
 mod loaders;
 mod real_model;

@@ -76,6 +76,10 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
     // Everything that can fail fast does so before the model loads.
     let (sources, templates) = build_sources(&config)?;
     let chain = build_chain(&config, registry)?;
+    let curator = match &config.curation {
+        Some(c) => Some(crate::curate::Curator::load(c, &config.base_dir)?),
+        None => None,
+    };
     let shard = match crate::shard::resolve(args.shard.as_deref(), |k| std::env::var(k).ok()) {
         Ok(s) => s,
         Err(e) => {
@@ -114,6 +118,13 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         );
     }
     let sink = Sink::open(sink_config(&config, &dir)?, journal)?;
+    let curation = match curator {
+        Some(c) => Some(Arc::new(crate::curate::Curation::new(
+            Arc::new(std::sync::Mutex::new(c)),
+            crate::curate::CurationLog::open(&dir)?,
+        ))),
+        None => None,
+    };
     let previous = crate::report::previous_totals(&dir, sink.journal().state());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -158,6 +169,7 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
             chain,
             extract_answer: smelt_verifiers::extract_answer,
             config: config.clone(),
+            curation: curation.clone(),
         };
         let options = RunOptions {
             max_duration,
@@ -187,7 +199,10 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         Ok(o) => o,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
-    finish_report(&config, &dir, &stats, &outcome)?;
+    if let Some(c) = &curation {
+        c.finish()?;
+    }
+    finish_report(&config, &dir, &stats, &outcome, curation.as_deref())?;
     if !args.no_journal {
         RunOutcome::new(&outcome, shard, &identity).write(&dir)?;
     }
@@ -200,17 +215,31 @@ fn finish_report(
     dir: &Path,
     stats: &Stats,
     outcome: &Outcome,
+    curation: Option<&crate::curate::Curation>,
 ) -> anyhow::Result<()> {
-    let report = crate::report::RunReport::new(
+    let mut report = crate::report::RunReport::new(
         config.run.name.clone(),
         dir,
         &stats.snapshot(),
         outcome.to_report(),
         outcome.exit_code(),
     );
+    report.curation = curation.map(crate::curate::Curation::summary);
     report.write_json(dir)?;
     report.write_html(dir)?;
     eprint!("{}", report.summary_text());
+    if let Some(c) = &report.curation {
+        let n = &c.counts;
+        eprintln!(
+            "curation: {} of {} problems removed ({} exact, {} near-duplicate, {} contaminated); log: {}",
+            n.removed(),
+            n.checked,
+            n.exact,
+            n.near_duplicate,
+            n.contaminated,
+            c.log.display()
+        );
+    }
     eprintln!("{}", outcome.describe());
     Ok(())
 }
@@ -300,6 +329,7 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
         "report.html",
         "README.md",
         crate::shard::outcome::FILE_NAME,
+        crate::curate::log::FILE_NAME,
     ] {
         let from = dir.join(name);
         if from.exists() {

@@ -42,6 +42,8 @@ pub struct Pipeline {
     pub chain: Chain,
     /// Extracts the final answer recorded in the `extracted_answer` column.
     pub extract_answer: fn(&str) -> Option<String>,
+    /// Removes duplicate and contaminated problems before they are generated (`[curation]`).
+    pub curation: Option<Arc<crate::curate::Curation>>,
 }
 
 /// Run-time knobs that are not part of the pipeline's identity.
@@ -281,9 +283,24 @@ impl Feeder {
             }
         }
         // A shard walks the whole schedule and takes its own problems (see `crate::shard`).
-        schedule
-            .find(|&(_, index)| self.shard.is_none_or(|s| s.owns(index)))
-            .map(|(source, index)| Slot { source, index })
+        // Curation sees every slot, owned or not, so every shard takes the same decisions.
+        let found = schedule.find(|&(source, index)| {
+            let owned = self.shard.is_none_or(|s| s.owns(index));
+            let Some(curation) = &p.curation else {
+                return owned;
+            };
+            match curation.admit_slot(&*p.sources[source], index, owned) {
+                Ok(keep) => keep && owned,
+                Err(e) => {
+                    stop.request(Outcome::Failed(e.to_string()));
+                    true
+                }
+            }
+        });
+        if stop.is_stopped() {
+            return None;
+        }
+        found.map(|(source, index)| Slot { source, index })
     }
 }
 
