@@ -128,7 +128,9 @@ fn decisions_are_deterministic_and_remember_seeds_later_rounds() {
 
 #[test]
 fn templated_generator_problems_are_not_near_duplicates() {
-    // Word problems share their template's words; their numbers keep them apart.
+    // Word problems share their template's words; their numbers keep nearly all apart. The few
+    // removed differ in one number near the end ("… in 7 years?" vs "… in 12 years?"), which
+    // is what a near duplicate is at 5-grams and threshold 0.8.
     let entry: crate::sources::SourceEntry =
         toml::from_str("name='w'\ntype='word_problem'\ntemplate='t.j2'\n").unwrap();
     let source = crate::sources::build(&entry, &fixture(""), 0).unwrap();
@@ -140,7 +142,20 @@ fn templated_generator_problems_are_not_near_duplicates() {
             removed.push(r);
         }
     }
-    assert!(removed.len() <= 5, "{} removed: {:?}", removed.len(), &removed[..3.min(removed.len())]);
+    let first = removed.first().map(|r| {
+        let kept = match &r.matched {
+            Matched::Problem { problem_id } => problem_id.clone(),
+            other => format!("{other:?}"),
+        };
+        let index: u64 = kept.trim_start_matches("w-").parse().unwrap_or(0);
+        (source.problem(r.index).unwrap().text, source.problem(index).unwrap().text)
+    });
+    assert!(
+        !removed.is_empty() && removed.len() <= 15,
+        "{} removed, first: {first:?}",
+        removed.len()
+    );
+    assert!(removed.iter().all(|r| r.kind == RemovalKind::NearDuplicate));
 }
 
 #[test]

@@ -45,12 +45,12 @@ fn signatures_are_deterministic() {
 }
 
 /// The first two values of the signature in `signatures_are_deterministic`.
-const PINNED_PREFIX: [u32; 2] = [0, 0];
+const PINNED_PREFIX: [u32; 2] = [233_383_973, 122_820_775];
 
 /// A 40-word problem-like text.
 fn forty_words() -> Vec<String> {
-    "a farmer has 17 cows and 23 sheep on his farm near the river he sells 5 cows at the market \
-     on monday and buys 12 more sheep on tuesday from his neighbour how many animals does the \
+    "a farmer has 17 cows and 23 sheep on his farm he sells 5 cows at the market \
+     on monday and buys 12 sheep on tuesday from his neighbour how many animals does the \
      farmer have on his farm now"
         .split(' ')
         .map(str::to_owned)
@@ -66,7 +66,7 @@ fn lsh_finds_a_near_duplicate_with_one_word_changed() {
     let kept = index.insert(&hasher.signature(&text.join(" ")));
     // One word changed near the end: 34 of 38 shingles shared (Jaccard 0.89).
     let mut edited = text.clone();
-    edited[37] = "today".into();
+    edited[38] = "today".into();
     let edited = edited.join(" ");
     assert!((jaccard(&text.join(" "), &edited, 5) - 34.0 / 38.0).abs() < 1e-9);
     let (id, s) = index
