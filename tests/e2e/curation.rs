@@ -36,7 +36,10 @@ fn problems() -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
         ("1", A.to_owned()),
         ("2", B.to_owned()),
         // B again, shouted and spaced: an exact duplicate after normalisation.
-        ("2", format!("  {}  ", B.to_uppercase().replace(", ", " , "))),
+        (
+            "2",
+            format!("  {}  ", B.to_uppercase().replace(", ", " , ")),
+        ),
         ("1", a_near),
         ("72", natalia.to_owned()),
         ("3", C.to_owned()),
@@ -109,8 +112,9 @@ fn project() -> Project {
         }
     }
     p.write("replay.jsonl", &(replay.join("\n") + "\n"));
-    let bench = std::fs::read_to_string(repo_root().join("tests/fixtures/benchmarks/gsm8k_sample.jsonl"))
-        .unwrap();
+    let bench =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/benchmarks/gsm8k_sample.jsonl"))
+            .unwrap();
     p.write("bench/gsm8k.jsonl", &bench);
     p.write("conf/pipeline.toml", &config());
     p
@@ -169,9 +173,11 @@ fn summarized(lines: &[Value]) -> Vec<Value> {
 }
 
 fn kept() -> BTreeSet<String> {
-    ["ds-0", "ds-1", "ds-6", "more-0", "more-1", "more-2", "more-3"]
-        .map(str::to_owned)
-        .into()
+    [
+        "ds-0", "ds-1", "ds-6", "more-0", "more-1", "more-2", "more-3",
+    ]
+    .map(str::to_owned)
+    .into()
 }
 
 #[test]
@@ -184,14 +190,22 @@ fn duplicates_and_contamination_are_removed_once_across_resumes() {
     // The rest of the schedule: decisions replay from the start, the log gains only new lines.
     let out = run(&p, &[]);
     assert!(
-        stderr(&out).contains("curation: 5 of 12 problems removed (2 exact, 1 near-duplicate, 2 contaminated)"),
+        stderr(&out).contains(
+            "curation: 5 of 12 problems removed (2 exact, 1 near-duplicate, 2 contaminated)"
+        ),
         "{}",
         stderr(&out)
     );
     let lines = log(&p.out());
     assert_eq!(lines[0], first[0]);
     assert_eq!(summarized(&lines), expected_removals());
-    let by_id = |id: &str| lines.iter().find(|l| l["problem_id"] == id).unwrap().clone();
+    let by_id = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["problem_id"] == id)
+            .unwrap()
+            .clone()
+    };
     let near = by_id("ds-3");
     let s = near["similarity"].as_f64().unwrap();
     assert!((0.8..1.0).contains(&s), "{near}");
@@ -200,7 +214,13 @@ fn duplicates_and_contamination_are_removed_once_across_resumes() {
         by_id("ds-4")["ngram"],
         "natalia sold clips to 48 of her friends in april and then she"
     );
-    assert_eq!((by_id("ds-4")["source"].clone(), by_id("ds-4")["index"].clone()), (json!("ds"), json!(4)));
+    assert_eq!(
+        (
+            by_id("ds-4")["source"].clone(),
+            by_id("ds-4")["index"].clone()
+        ),
+        (json!("ds"), json!(4))
+    );
     // Removed problems have no rows; every kept one does.
     assert_eq!(problems_with_rows(&p.out()), kept());
     assert_manifest_matches(&p.out());
@@ -258,7 +278,11 @@ fn curation_config_errors_name_the_field() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("curation.threshold 2 must be in (0, 1]"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("curation.threshold 2 must be in (0, 1]"),
+        "{}",
+        stderr(&out)
+    );
     let text = config().replace("[curation]\n", "[curation]\nbandz = 3\n");
     p.write("conf/pipeline.toml", &text);
     let out = smelt()
@@ -267,5 +291,9 @@ fn curation_config_errors_name_the_field() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("unknown field `bandz`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown field `bandz`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -126,13 +126,13 @@ impl BenchmarkIndex {
                 continue;
             }
             let text = match field {
-                Some(field) => item_field(&line, field).map_err(|message| {
-                    CurateError::Benchmark {
+                Some(field) => {
+                    item_field(&line, field).map_err(|message| CurateError::Benchmark {
                         path: path.to_path_buf(),
                         line: n,
                         message,
-                    }
-                })?,
+                    })?
+                }
                 None => line,
             };
             self.add_item(position, n, &text);

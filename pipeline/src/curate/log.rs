@@ -49,10 +49,7 @@ impl CurationLog {
         if file.metadata().map_err(io)?.len() != good_len {
             file.set_len(good_len).map_err(io)?;
         }
-        let logged = removals
-            .into_iter()
-            .map(|r| (r.source, r.index))
-            .collect();
+        let logged = removals.into_iter().map(|r| (r.source, r.index)).collect();
         Ok(CurationLog {
             path,
             file,

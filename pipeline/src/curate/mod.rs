@@ -46,7 +46,9 @@ pub enum CurateError {
     },
     #[error("curation log {path}: {message}")]
     Log { path: PathBuf, message: String },
-    #[error("curation log {path}: line {line} is corrupt ({message}); it was damaged outside smelt")]
+    #[error(
+        "curation log {path}: line {line} is corrupt ({message}); it was damaged outside smelt"
+    )]
     LogLine {
         path: PathBuf,
         line: usize,

@@ -60,7 +60,10 @@ fn validation_names_the_field() {
         "curation.decontaminate[0].field: g.jsonl is JSONL",
         "curation.decontaminate[1].field must not be empty",
     ] {
-        assert!(errors.iter().any(|e| e.contains(needle)), "{needle}: {errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "{needle}: {errors:?}"
+        );
     }
     let c = parse("threshold = 0.0").unwrap();
     assert!(c.validate().is_err());

@@ -2,8 +2,7 @@
 
 use super::{fixture, problem, words};
 use crate::curate::{
-    Admission, BenchmarkFile, Curation, CurationConfig, CurationLog, Curator, Matched,
-    RemovalKind,
+    Admission, BenchmarkFile, Curation, CurationConfig, CurationLog, Curator, Matched, RemovalKind,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -28,7 +27,10 @@ fn exact_duplicates_across_sources_are_removed() {
         panic!("not removed");
     };
     assert_eq!(r.kind, RemovalKind::Exact);
-    assert_eq!((r.problem_id.as_str(), r.source.as_str(), r.index), ("b-7", "b", 7));
+    assert_eq!(
+        (r.problem_id.as_str(), r.source.as_str(), r.index),
+        ("b-7", "b", 7)
+    );
     assert_eq!(
         r.matched,
         Matched::Problem {
@@ -56,14 +58,24 @@ fn near_duplicates_are_removed_and_match_the_kept_one() {
             problem_id: "a-0".into()
         }
     );
-    assert!(r.similarity >= 0.8 && r.similarity < 1.0, "{}", r.similarity);
+    assert!(
+        r.similarity >= 0.8 && r.similarity < 1.0,
+        "{}",
+        r.similarity
+    );
     // Off: the same problem is kept.
     let mut off = curator(&CurationConfig {
         near_duplicates: false,
         ..CurationConfig::default()
     });
-    assert_eq!(off.admit(&problem("a", 0, &base.join(" "))), Admission::Keep);
-    assert_eq!(off.admit(&problem("a", 1, &edited.join(" "))), Admission::Keep);
+    assert_eq!(
+        off.admit(&problem("a", 0, &base.join(" "))),
+        Admission::Keep
+    );
+    assert_eq!(
+        off.admit(&problem("a", 1, &edited.join(" "))),
+        Admission::Keep
+    );
 }
 
 #[test]
@@ -148,7 +160,10 @@ fn templated_generator_problems_are_not_near_duplicates() {
             other => format!("{other:?}"),
         };
         let index: u64 = kept.trim_start_matches("w-").parse().unwrap_or(0);
-        (source.problem(r.index).unwrap().text, source.problem(index).unwrap().text)
+        (
+            source.problem(r.index).unwrap().text,
+            source.problem(index).unwrap().text,
+        )
     });
     assert!(
         !removed.is_empty() && removed.len() <= 15,
@@ -163,15 +178,27 @@ fn the_stage_counts_and_logs_only_owned_slots() {
     let dir = tempfile::tempdir().unwrap();
     let curator = Arc::new(Mutex::new(curator(&CurationConfig::default())));
     let stage = Curation::new(curator.clone(), CurationLog::open(dir.path()).unwrap());
-    assert!(stage.admit(&problem("a", 0, "one two three"), true).unwrap());
+    assert!(stage
+        .admit(&problem("a", 0, "one two three"), true)
+        .unwrap());
     // Not owned: decided (and remembered), neither counted nor logged.
-    assert!(stage.admit(&problem("a", 1, "four five six"), false).unwrap());
-    assert!(!stage.admit(&problem("a", 2, "one two three"), false).unwrap());
-    assert!(!stage.admit(&problem("a", 3, "four five six"), true).unwrap());
+    assert!(stage
+        .admit(&problem("a", 1, "four five six"), false)
+        .unwrap());
+    assert!(!stage
+        .admit(&problem("a", 2, "one two three"), false)
+        .unwrap());
+    assert!(!stage
+        .admit(&problem("a", 3, "four five six"), true)
+        .unwrap());
     stage.finish().unwrap();
     let summary = stage.summary();
     assert_eq!(
-        (summary.counts.checked, summary.counts.kept, summary.counts.exact),
+        (
+            summary.counts.checked,
+            summary.counts.kept,
+            summary.counts.exact
+        ),
         (2, 1, 1)
     );
     assert_eq!(summary.counts.removed(), 1);

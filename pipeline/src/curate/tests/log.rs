@@ -68,7 +68,10 @@ fn lines_are_plain_json_with_what_was_matched() {
             "kind": "contaminated", "matched": {"file": "bench/gsm8k.jsonl", "line": 12},
             "similarity": 0.5, "ngram": "a b c"})
     );
-    assert_eq!(lines[1]["matched"], serde_json::json!({"problem_id": "s-0"}));
+    assert_eq!(
+        lines[1]["matched"],
+        serde_json::json!({"problem_id": "s-0"})
+    );
     assert_eq!(lines[1]["kind"], "near_duplicate");
     assert!(lines[1].get("ngram").is_none());
 }
@@ -80,7 +83,10 @@ fn a_torn_last_line_is_cut_and_written_again() {
     log.record(&removal(1)).unwrap();
     drop(log);
     let path = dir.path().join(FILE_NAME);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(b"{\"problem_id\":\"s-2\",\"sou").unwrap();
     drop(f);
     let mut log = CurationLog::open(dir.path()).unwrap();

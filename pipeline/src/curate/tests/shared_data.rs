@@ -27,7 +27,11 @@ fn item(path: &std::path::Path, line: usize, field: &str) -> String {
     } else {
         Box::new(file)
     };
-    let text = BufReader::new(reader).lines().nth(line - 1).unwrap().unwrap();
+    let text = BufReader::new(reader)
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v[field].as_str().unwrap().to_owned()
 }
@@ -56,9 +60,15 @@ fn gsm8k_train_and_humaneval_find_planted_items() {
     for line in [1, 500, 7473] {
         let q = item(&gsm, line, "question");
         let c = index.check(&normalize(&q)).expect("verbatim");
-        assert_eq!((c.item.file.as_path(), c.item.line), (gsm.as_path(), line as u64));
+        assert_eq!(
+            (c.item.file.as_path(), c.item.line),
+            (gsm.as_path(), line as u64)
+        );
         let edited = format!("Solve this: {}", q.replacen(' ', "  ", 3).to_uppercase());
-        assert!(index.check(&normalize(&edited)).is_some(), "edited line {line}");
+        assert!(
+            index.check(&normalize(&edited)).is_some(),
+            "edited line {line}"
+        );
     }
     // A HumanEval prompt planted in a problem statement.
     let prompt = item(&he, 100, "prompt");
