@@ -23,8 +23,11 @@ const F: &str = "A tank holds 600 litres of water and leaks 15 litres every hour
 const G: &str = "Three friends share 84 marbles so that the second gets twice as many as the \
     first and the third gets 12 more than the second. How many marbles does the first get?";
 
+/// (answer, question) pairs of one dataset.
+type Rows = Vec<(&'static str, String)>;
+
 /// `ds` (8 problems) and `more` (4): the schedule alternates them, `ds` first.
-fn problems() -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
+fn problems() -> (Rows, Rows) {
     // One word changed near the end of A: a near duplicate.
     let a_near = A.replace("on his farm now?", "on his farm today?");
     let natalia = "Natalia sold clips to 48 of her friends in April, and then she sold half as \
