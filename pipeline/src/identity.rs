@@ -94,12 +94,19 @@ pub fn run_identity(
             v
         })
         .collect();
-    let samples = serde_json::json!({
+    let mut samples = serde_json::json!({
         "seed": config.run.seed,
         "model": model_id,
         "sampling": sampling_fingerprint(&config.sampling),
         "sources": sources,
     });
+    // Curation decides which problems get samples; a run without it keeps its old identity.
+    if let (Some(c), Some(o)) = (&config.curation, samples.as_object_mut()) {
+        o.insert(
+            "curation".into(),
+            serde_json::to_value(c).unwrap_or_default(),
+        );
+    }
     let verifiers = serde_json::to_string(&config.verifiers).unwrap_or_default();
     Identity {
         samples: hash(&samples.to_string()),

@@ -51,7 +51,8 @@ pub struct ShardRecord {
 /// What identifies the samples of a run; a resume must match it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
-    /// Hash of what defines sample ids: seed, sources, templates, model, sampling.
+    /// Hash of what defines sample ids: seed, sources, templates, model, sampling (and the
+    /// curation settings, which decide which problems get samples).
     pub samples: String,
     /// Hash of the verifier chain (verdicts of two chains must not mix in one dataset).
     pub verifiers: String,
@@ -147,7 +148,7 @@ impl Journal {
         };
         if let Some(found) = &header {
             let what = if found.samples != identity.samples {
-                Some("sources, templates, model, seed or sampling")
+                Some("sources, templates, model, seed, sampling or curation")
             } else if found.verifiers != identity.verifiers {
                 Some("the verifier chain")
             } else {

@@ -1,12 +1,13 @@
 //! smelt: turn a local language model into verified training data.
 //!
-//! Data flows one way: [`sources`] → [`prompt`] → [`generate`] → verify
+//! Data flows one way: [`sources`] → ([`curate`]) → [`prompt`] → [`generate`] → verify
 //! (`smelt_verifiers`) → [`sink`]. The [`runtime`] joins the stages with bounded channels; the
 //! [`journal`] makes a run resumable exactly once; [`cli`] is the `smelt` command.
 
 pub mod adaptive;
 pub mod cli;
 pub mod config;
+pub mod curate;
 pub mod env;
 pub mod generate;
 pub mod identity;

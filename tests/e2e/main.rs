@@ -3,6 +3,7 @@
 mod adaptive;
 mod batch;
 mod common;
+mod curation;
 mod engine;
 mod loaders;
 mod propose;

@@ -88,6 +88,10 @@ pub fn execute(
     // Everything that can fail fast does so before the model loads.
     let (sources, templates) = build_sources(&config)?;
     let chain = build_chain(&config, registry)?;
+    let curator = match &config.curation {
+        Some(c) => Some(crate::curate::Curator::load(c, &config.base_dir)?),
+        None => None,
+    };
     let shard = match crate::shard::resolve(args.shard.as_deref(), |k| std::env::var(k).ok()) {
         Ok(s) => s,
         Err(e) => {
@@ -134,6 +138,13 @@ pub fn execute(
         );
     }
     let sink = Sink::open(sink_config(&config, &dir)?, journal)?;
+    let curation = match curator {
+        Some(c) => Some(Arc::new(crate::curate::Curation::new(
+            Arc::new(std::sync::Mutex::new(c)),
+            crate::curate::CurationLog::open(&dir)?,
+        ))),
+        None => None,
+    };
     let previous = crate::report::previous_totals(&dir, sink.journal().state());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -188,6 +199,7 @@ pub fn execute(
             chain,
             extract_answer: smelt_verifiers::extract_answer,
             config: config.clone(),
+            curation: curation.clone(),
         };
         let options = RunOptions {
             max_duration,
@@ -217,7 +229,17 @@ pub fn execute(
         Ok(o) => o,
         Err(e) => Outcome::Failed(format!("{e:#}")),
     };
-    finish_report(&config, &dir, &stats, &outcome, ledger.as_deref())?;
+    if let Some(c) = &curation {
+        c.finish()?;
+    }
+    finish_report(
+        &config,
+        &dir,
+        &stats,
+        &outcome,
+        ledger.as_deref(),
+        curation.as_deref(),
+    )?;
     if !args.no_journal {
         RunOutcome::new(&outcome, shard, &identity).write(&dir)?;
     }
@@ -231,6 +253,7 @@ fn finish_report(
     stats: &Stats,
     outcome: &Outcome,
     ledger: Option<&Ledger>,
+    curation: Option<&crate::curate::Curation>,
 ) -> anyhow::Result<()> {
     let mut report = crate::report::RunReport::new(
         config.run.name.clone(),
@@ -247,11 +270,24 @@ fn finish_report(
             Err(e) => tracing::error!(error = %e, "cannot write the adaptive sampling records"),
         }
     }
+    report.curation = curation.map(crate::curate::Curation::summary);
     report.write_json(dir)?;
     report.write_html(dir)?;
     eprint!("{}", report.summary_text());
     if let Some(summary) = &report.sampling {
         eprintln!("{}", summary.render_text());
+    }
+    if let Some(c) = &report.curation {
+        let n = &c.counts;
+        eprintln!(
+            "curation: {} of {} problems removed ({} exact, {} near-duplicate, {} contaminated); log: {}",
+            n.removed(),
+            n.checked,
+            n.exact,
+            n.near_duplicate,
+            n.contaminated,
+            c.log.display()
+        );
     }
     eprintln!("{}", outcome.describe());
     Ok(())
@@ -344,6 +380,7 @@ fn supersede(dir: &Path) -> anyhow::Result<()> {
         crate::shard::outcome::FILE_NAME,
         crate::adaptive::record::FILE_NAME,
         crate::propose::log::FILE_NAME,
+        crate::curate::log::FILE_NAME,
     ] {
         let from = dir.join(name);
         if from.exists() {

@@ -35,6 +35,9 @@ pub struct PipelineConfig {
     pub verify: VerifyConfig,
     #[serde(default)]
     pub output: OutputConfig,
+    /// Deduplication and decontamination of problems (`[curation]`; absent: none).
+    #[serde(default)]
+    pub curation: Option<crate::curate::CurationConfig>,
     /// Directory of the config file; relative paths in the config resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,

@@ -32,6 +32,9 @@ pub fn validate(config: &PipelineConfig, registry: &Registry) -> Result<(), Vec<
     }
     check_sources(config, &mut err);
     check_output(config, &mut err);
+    if let Some(Err(errors)) = config.curation.as_ref().map(|c| c.validate()) {
+        errors.into_iter().for_each(&mut err);
+    }
 
     for (i, table) in config.verifiers.iter().enumerate() {
         if let Err(m) = registry.check(table) {

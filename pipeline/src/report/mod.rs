@@ -126,6 +126,10 @@ pub struct RunReport {
     /// output; absent without `[adaptive]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::adaptive::SamplingSummary>,
+    /// Removals by kind and the log's path, when the run curates (`[curation]`). A resumed
+    /// run decides on the whole schedule again, so these count the run from its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation: Option<crate::curate::CurationSummary>,
 }
 
 /// Writing or reading a report failed.
@@ -180,6 +184,7 @@ impl RunReport {
             this_run: snapshot.this_run.clone(),
             total: snapshot.total.clone(),
             sampling: None,
+            curation: None,
         }
     }
 

@@ -58,8 +58,23 @@ impl Feeder {
             }
         }
         // A shard walks the whole schedule and takes its own problems (see `crate::shard`).
-        schedule
-            .find(|&(_, index)| self.shard.is_none_or(|s| s.owns(index)))
-            .map(|(source, index)| Slot { source, index })
+        // Curation sees every slot, owned or not, so every shard takes the same decisions.
+        let found = schedule.find(|&(source, index)| {
+            let owned = self.shard.is_none_or(|s| s.owns(index));
+            let Some(curation) = &p.curation else {
+                return owned;
+            };
+            match curation.admit_slot(&*p.sources[source], index, owned) {
+                Ok(keep) => keep && owned,
+                Err(e) => {
+                    stop.request(Outcome::Failed(e.to_string()));
+                    true
+                }
+            }
+        });
+        if stop.is_stopped() {
+            return None;
+        }
+        found.map(|(source, index)| Slot { source, index })
     }
 }

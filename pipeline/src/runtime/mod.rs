@@ -50,6 +50,8 @@ pub struct Pipeline {
     pub extract_answer: fn(&str) -> Option<String>,
     /// Where adaptive sampling records each problem (`Some` exactly when `config.adaptive` is).
     pub ledger: Option<Arc<Ledger>>,
+    /// Removes duplicate and contaminated problems before they are generated (`[curation]`).
+    pub curation: Option<Arc<crate::curate::Curation>>,
 }
 
 /// Run-time knobs that are not part of the pipeline's identity.
