@@ -3,6 +3,7 @@
 mod batch;
 mod common;
 mod engine;
+mod export;
 mod loaders;
 mod real_model;
 mod shards;
