@@ -41,7 +41,10 @@ pub fn wilson(successes: u64, trials: u64, z: f64) -> Option<(f64, f64)> {
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(((center - half).max(0.0), (center + half).min(1.0)))
+    // At p = 0 or 1 the bound is exactly p; rounding must not put it on the wrong side.
+    let lower = if successes == 0 { 0.0 } else { (center - half).max(0.0) };
+    let upper = if successes == trials { 1.0 } else { (center + half).min(1.0) };
+    Some((lower, upper))
 }
 
 /// The pass rate of every problem with at least one sample, in problem order.
