@@ -63,7 +63,9 @@ keep_rejected = true
                 "987654321".to_owned()
             };
             let completion = format!("Sample {k}.\nThe answer is \\boxed{{{answer}}}");
-            lines.push(serde_json::json!({"problem_id": p.id, "completion": completion}).to_string());
+            lines.push(
+                serde_json::json!({"problem_id": p.id, "completion": completion}).to_string(),
+            );
         }
     }
     project.write("replay.jsonl", &(lines.join("\n") + "\n"));
@@ -169,7 +171,12 @@ fn export_writes_sft_dpo_and_pass_rate_from_a_run() {
         for i in 0..ids.len() {
             rows.insert(
                 ids[i].clone(),
-                (problems[i].clone(), completions[i].clone(), prompts[i].clone(), ok),
+                (
+                    problems[i].clone(),
+                    completions[i].clone(),
+                    prompts[i].clone(),
+                    ok,
+                ),
             );
         }
     }
@@ -181,7 +188,10 @@ fn export_writes_sft_dpo_and_pass_rate_from_a_run() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("sft: 13 rows") && text.contains("pass_rate: 8 rows"), "{text}");
+    assert!(
+        text.contains("sft: 13 rows") && text.contains("pass_rate: 8 rows"),
+        "{text}"
+    );
 
     // SFT: every accepted sample once, system / user (the run's prompt) / assistant.
     let sft = read(&to.join("sft/train-00000-of-00001.parquet"));
@@ -235,7 +245,9 @@ fn export_writes_sft_dpo_and_pass_rate_from_a_run() {
         assert_eq!(rejected[i], [("assistant".to_owned(), r.1.clone())]);
         assert_eq!(prompts[i][1], ("user".to_owned(), c.2.clone()));
     }
-    assert!(texts(&dpo, "rejected_reason").iter().all(|r| r == "wrong_answer"));
+    assert!(texts(&dpo, "rejected_reason")
+        .iter()
+        .all(|r| r == "wrong_answer"));
 
     // Pass rates: the run's counts per problem.
     let rates = read(&to.join("pass_rate/train-00000-of-00001.parquet"));
@@ -251,7 +263,10 @@ fn export_writes_sft_dpo_and_pass_rate_from_a_run() {
         numbers(&rates, "accepted"),
         numbers(&rates, "pass_rate"),
     );
-    let (lower, upper) = (numbers(&rates, "wilson_lower"), numbers(&rates, "wilson_upper"));
+    let (lower, upper) = (
+        numbers(&rates, "wilson_lower"),
+        numbers(&rates, "wilson_upper"),
+    );
     assert_eq!(pids.len(), counts.len());
     for i in 0..pids.len() {
         assert_eq!((attempts[i], acc[i]), counts[&pids[i]], "{}", pids[i]);
@@ -261,17 +276,34 @@ fn export_writes_sft_dpo_and_pass_rate_from_a_run() {
 
     let card = std::fs::read_to_string(to.join("README.md")).unwrap();
     for config in ["sft", "dpo", "pass_rate"] {
-        assert!(card.contains(&format!("- config_name: {config}\n")), "{card}");
-        assert!(card.contains(&format!("path: {config}/*.parquet")), "{card}");
+        assert!(
+            card.contains(&format!("- config_name: {config}\n")),
+            "{card}"
+        );
+        assert!(
+            card.contains(&format!("path: {config}/*.parquet")),
+            "{card}"
+        );
     }
 
     // A second export into the same directory is refused, with --force it replaces it.
     let again = export(&p.out(), &to, &["--format", "sft"]);
     assert!(!again.status.success());
     assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
-    let forced = export(&p.out(), &to, &["--format", "dpo", "--max-pairs-per-problem", "1", "--force"]);
+    let forced = export(
+        &p.out(),
+        &to,
+        &["--format", "dpo", "--max-pairs-per-problem", "1", "--force"],
+    );
     assert!(forced.status.success(), "{}", stderr(&forced));
-    assert_eq!(texts(&read(&to.join("dpo/train-00000-of-00001.parquet")), "problem_id").len(), 5);
+    assert_eq!(
+        texts(
+            &read(&to.join("dpo/train-00000-of-00001.parquet")),
+            "problem_id"
+        )
+        .len(),
+        5
+    );
     assert!(!to.join("sft/train-00000-of-00001.parquet").exists());
 
     load_with_datasets(&p, &p.path("export-all"));
@@ -300,11 +332,23 @@ fn load_with_datasets(p: &Project, to: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(seen["configs"], serde_json::json!(["sft", "dpo", "pass_rate"]), "{seen}");
+    assert_eq!(
+        seen["configs"],
+        serde_json::json!(["sft", "dpo", "pass_rate"]),
+        "{seen}"
+    );
     assert_eq!(seen["sft"]["rows"], 13, "{seen}");
-    assert_eq!(seen["sft"]["roles"], serde_json::json!(["user", "assistant"]), "{seen}");
+    assert_eq!(
+        seen["sft"]["roles"],
+        serde_json::json!(["user", "assistant"]),
+        "{seen}"
+    );
     assert_eq!(seen["dpo"]["rows"], 13, "{seen}");
-    assert_eq!(seen["dpo"]["chosen_roles"], serde_json::json!(["assistant"]), "{seen}");
+    assert_eq!(
+        seen["dpo"]["chosen_roles"],
+        serde_json::json!(["assistant"]),
+        "{seen}"
+    );
     assert_eq!(seen["pass_rate"]["rows"], 8, "{seen}");
     let cols = |c: &str| seen[c]["columns"].as_array().cloned().unwrap_or_default();
     assert!(cols("sft").iter().any(|v| v == "messages"), "{seen}");
@@ -330,8 +374,22 @@ fn a_sharded_run_exports_after_its_merge() {
     run_ok(smelt().arg("merge").arg(p.out()));
     let out = export(&p.out(), &to, &["--format", "sft,pass_rate"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(texts(&read(&to.join("sft/train-00000-of-00001.parquet")), "sample_id").len(), 13);
-    assert_eq!(texts(&read(&to.join("pass_rate/train-00000-of-00001.parquet")), "problem_id").len(), 8);
+    assert_eq!(
+        texts(
+            &read(&to.join("sft/train-00000-of-00001.parquet")),
+            "sample_id"
+        )
+        .len(),
+        13
+    );
+    assert_eq!(
+        texts(
+            &read(&to.join("pass_rate/train-00000-of-00001.parquet")),
+            "problem_id"
+        )
+        .len(),
+        8
+    );
     assert!(!to.join("dpo").exists());
 }
 
@@ -347,6 +405,9 @@ fn export_names_a_damaged_shard() {
     let out = export(&p.out(), &p.path("export"), &[]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("data/rejected/part-00000.parquet") && err.contains("SHA-256"), "{err}");
+    assert!(
+        err.contains("data/rejected/part-00000.parquet") && err.contains("SHA-256"),
+        "{err}"
+    );
     assert!(!p.path("export/README.md").exists());
 }

@@ -243,7 +243,12 @@ impl Batch<'_> {
     }
 
     /// A required string at `row` (null is an error naming the column).
-    pub fn str_at<'b>(&self, col: &'b StringArray, name: &str, row: usize) -> Result<&'b str, ExportError> {
+    pub fn str_at<'b>(
+        &self,
+        col: &'b StringArray,
+        name: &str,
+        row: usize,
+    ) -> Result<&'b str, ExportError> {
         if col.is_null(row) {
             return Err(self.bad(name, &format!("null in row {row}")));
         }
@@ -276,11 +281,13 @@ impl Batch<'_> {
         let reason = field("reason")?
             .as_string_opt::<i32>()
             .ok_or_else(|| self.bad("verdicts", "`reason` is not a string"))?;
-        Ok((0..st.len()).find(|&i| !accepted.value(i)).map(|i| Rejection {
-            verifier: verifier.value(i).to_owned(),
-            reason: reason.value(i).to_owned(),
-            error: error.value(i),
-        }))
+        Ok((0..st.len())
+            .find(|&i| !accepted.value(i))
+            .map(|i| Rejection {
+                verifier: verifier.value(i).to_owned(),
+                reason: reason.value(i).to_owned(),
+                error: error.value(i),
+            }))
     }
 }
 

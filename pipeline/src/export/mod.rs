@@ -133,7 +133,12 @@ impl ExportSummary {
             self.to.display()
         );
         for w in &self.written {
-            s.push_str(&format!("  {}: {} rows ({})\n", w.format.name(), w.rows, w.path));
+            s.push_str(&format!(
+                "  {}: {} rows ({})\n",
+                w.format.name(),
+                w.rows,
+                w.path
+            ));
         }
         for (f, why) in &self.skipped {
             s.push_str(&format!("  {}: not written: {why}\n", f.name()));
@@ -143,7 +148,11 @@ impl ExportSummary {
 }
 
 /// Exports the run in `run_dir` to `to`.
-pub fn export(run_dir: &Path, to: &Path, opts: &ExportOptions) -> Result<ExportSummary, ExportError> {
+pub fn export(
+    run_dir: &Path,
+    to: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportSummary, ExportError> {
     let run = input::RunInput::open(run_dir)?;
     target::prepare(run_dir, to, opts.force)?;
     let explicit = !opts.formats.is_empty();
@@ -153,8 +162,7 @@ pub fn export(run_dir: &Path, to: &Path, opts: &ExportOptions) -> Result<ExportS
         Format::ALL.into_iter().collect()
     };
     let wants = |f| formats.contains(&f);
-    let mut problems =
-        problems::collect(&run, wants(Format::Sft) || wants(Format::Dpo))?;
+    let mut problems = problems::collect(&run, wants(Format::Sft) || wants(Format::Dpo))?;
 
     let accepted: Vec<(usize, usize)> = problems
         .iter()
@@ -167,7 +175,8 @@ pub fn export(run_dir: &Path, to: &Path, opts: &ExportOptions) -> Result<ExportS
                 .map(move |(s, _)| (p, s))
         })
         .collect();
-    let rejected_samples: usize = problems.iter().map(|p| p.samples.len()).sum::<usize>() - accepted.len();
+    let rejected_samples: usize =
+        problems.iter().map(|p| p.samples.len()).sum::<usize>() - accepted.len();
     let rejected_by_errors = problems
         .iter()
         .flat_map(|p| &p.samples)
@@ -204,7 +213,10 @@ pub fn export(run_dir: &Path, to: &Path, opts: &ExportOptions) -> Result<ExportS
         };
         if let Some(why) = why {
             if explicit {
-                return Err(ExportError::Nothing { format: f.name(), why });
+                return Err(ExportError::Nothing {
+                    format: f.name(),
+                    why,
+                });
             }
             skipped.push((f, why));
         }
@@ -215,7 +227,10 @@ pub fn export(run_dir: &Path, to: &Path, opts: &ExportOptions) -> Result<ExportS
             .map(|(f, w)| format!("{}: {w}", f.name()))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(ExportError::Nothing { format: "any format", why });
+        return Err(ExportError::Nothing {
+            format: "any format",
+            why,
+        });
     }
 
     let wanted: HashSet<String> = dpo_pairs

@@ -50,7 +50,9 @@ impl FromStr for UserContent {
         match s.trim() {
             "prompt" => Ok(UserContent::Prompt),
             "problem" => Ok(UserContent::Problem),
-            _ => Err(format!("unknown user content `{s}` (expected prompt or problem)")),
+            _ => Err(format!(
+                "unknown user content `{s}` (expected prompt or problem)"
+            )),
         }
     }
 }
@@ -64,7 +66,10 @@ pub struct Conversation {
 
 impl Conversation {
     /// `[system], user` for `problem`.
-    pub fn prompt_messages<'a>(&'a self, problem: &'a ProblemRecord) -> Vec<(&'static str, &'a str)> {
+    pub fn prompt_messages<'a>(
+        &'a self,
+        problem: &'a ProblemRecord,
+    ) -> Vec<(&'static str, &'a str)> {
         let mut m = Vec::with_capacity(3);
         if let Some(system) = &self.system {
             m.push(("system", system.as_str()));
@@ -93,4 +98,3 @@ pub struct ExportOptions {
     /// Write into a non-empty `to` (replacing an earlier export's files).
     pub force: bool,
 }
-

@@ -31,7 +31,8 @@ pub fn pairs(problems: &[ProblemRecord], max_per_problem: usize, seed: u64) -> V
         if accepted.is_empty() || rejected.is_empty() {
             continue;
         }
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(problem_seed(seed, &problem.problem_id));
+        let mut rng =
+            rand_chacha::ChaCha8Rng::seed_from_u64(problem_seed(seed, &problem.problem_id));
         accepted.shuffle(&mut rng);
         rejected.shuffle(&mut rng);
         let n = max_per_problem.min(accepted.len().max(rejected.len()));

@@ -42,8 +42,16 @@ pub fn wilson(successes: u64, trials: u64, z: f64) -> Option<(f64, f64)> {
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     // At p = 0 or 1 the bound is exactly p; rounding must not put it on the wrong side.
-    let lower = if successes == 0 { 0.0 } else { (center - half).max(0.0) };
-    let upper = if successes == trials { 1.0 } else { (center + half).min(1.0) };
+    let lower = if successes == 0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let upper = if successes == trials {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
     Some((lower, upper))
 }
 

@@ -6,8 +6,8 @@
 
 use super::input::{read_columns, Rejection, RunInput};
 use super::ExportError;
-use arrow::array::Array;
 use crate::sink::{ACCEPTED, REJECTED};
+use arrow::array::Array;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -27,7 +27,9 @@ pub fn prepare(run_dir: &Path, to: &Path, force: bool) -> Result<(), ExportError
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(to).map_err(io),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(to).map_err(io)
+        }
         Err(e) => Err(io(e)),
     }
 }
@@ -43,7 +45,9 @@ pub fn remove_stale(to: &Path, written: &[WrittenConfig]) -> Result<(), ExportEr
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let parquet = path.extension().is_some_and(|e| e == "parquet" || e == "tmp");
+            let parquet = path
+                .extension()
+                .is_some_and(|e| e == "parquet" || e == "tmp");
             if parquet && !keep.contains(&path) {
                 std::fs::remove_file(&path).map_err(|source| ExportError::Io {
                     path: path.clone(),

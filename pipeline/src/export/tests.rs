@@ -42,8 +42,15 @@ fn row(p: u64, k: u32, verdict_of: Option<(&str, bool)>) -> Row {
         problem: format!("What is {p} + 1?").into(),
         structured: "{}".into(),
         prompt: format!("Solve: What is {p} + 1? Put the answer in \\boxed{{}}.").into(),
-        completion: format!("completion {p}/{k} {}", if accepted { "right" } else { "wrong" }),
-        extracted_answer: Some(if accepted { (p + 1).to_string() } else { "0".into() }),
+        completion: format!(
+            "completion {p}/{k} {}",
+            if accepted { "right" } else { "wrong" }
+        ),
+        extracted_answer: Some(if accepted {
+            (p + 1).to_string()
+        } else {
+            "0".into()
+        }),
         reference_answer: Some((p + 1).to_string().into()),
         verdicts,
         accepted,
@@ -130,13 +137,18 @@ fn strings(batches: &[arrow::record_batch::RecordBatch], col: &str) -> Vec<Strin
         .iter()
         .flat_map(|b| {
             let c = b.column_by_name(col).expect("column").as_string::<i32>();
-            (0..c.len()).map(|i| c.value(i).to_owned()).collect::<Vec<_>>()
+            (0..c.len())
+                .map(|i| c.value(i).to_owned())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
 
 /// `(role, content)` of each conversation in a messages column.
-fn conversations(batches: &[arrow::record_batch::RecordBatch], col: &str) -> Vec<Vec<(String, String)>> {
+fn conversations(
+    batches: &[arrow::record_batch::RecordBatch],
+    col: &str,
+) -> Vec<Vec<(String, String)>> {
     let mut out = Vec::new();
     for b in batches {
         let list = b.column_by_name(col).expect("column").as_list::<i32>();
@@ -144,7 +156,10 @@ fn conversations(batches: &[arrow::record_batch::RecordBatch], col: &str) -> Vec
             let v = list.value(i);
             let st = v.as_struct();
             let role = st.column_by_name("role").expect("role").as_string::<i32>();
-            let content = st.column_by_name("content").expect("content").as_string::<i32>();
+            let content = st
+                .column_by_name("content")
+                .expect("content")
+                .as_string::<i32>();
             out.push(
                 (0..st.len())
                     .map(|j| (role.value(j).to_owned(), content.value(j).to_owned()))
@@ -186,11 +201,22 @@ fn pass_rates_count_every_committed_sample_of_a_problem() {
     let rates = pass_rates(&problems);
     let got: Vec<(&str, u64, u64)> = rates
         .iter()
-        .map(|r| (problems[r.problem].problem_id.as_str(), r.attempts, r.accepted))
+        .map(|r| {
+            (
+                problems[r.problem].problem_id.as_str(),
+                r.attempts,
+                r.accepted,
+            )
+        })
         .collect();
-    assert_eq!(got, [("p0", 5, 3), ("p1", 4, 1), ("p2", 2, 0), ("p3", 1, 1)]);
+    assert_eq!(
+        got,
+        [("p0", 5, 3), ("p1", 4, 1), ("p2", 2, 0), ("p3", 1, 1)]
+    );
     assert!((rates[0].pass_rate - 0.6).abs() < 1e-12);
-    assert!(rates.iter().all(|r| r.lower <= r.pass_rate && r.pass_rate <= r.upper));
+    assert!(rates
+        .iter()
+        .all(|r| r.lower <= r.pass_rate && r.pass_rate <= r.upper));
 }
 
 #[test]
@@ -265,11 +291,14 @@ fn the_card_lists_only_written_configs_the_first_as_default() {
         .and_then(|c| c.split_once("\n---\n"))
         .map(|(f, _)| f)
         .expect("front matter");
-    assert!(front.starts_with(
-        "configs:\n- config_name: sft\n  default: true\n  data_files:\n  - split: train\n    \
+    assert!(
+        front.starts_with(
+            "configs:\n- config_name: sft\n  default: true\n  data_files:\n  - split: train\n    \
          path: sft/*.parquet\n- config_name: pass_rate\n  data_files:\n  - split: train\n    \
          path: pass_rate/*.parquet\n"
-    ), "{front}");
+        ),
+        "{front}"
+    );
     assert!(!front.contains("dpo"), "{front}");
     assert!(card.contains("## `sft` (3 rows)") && card.contains("## `pass_rate` (2 rows)"));
     assert!(card.contains("- `dpo`: no pairs"), "{card}");
@@ -281,7 +310,13 @@ fn an_export_writes_all_three_configs_from_the_committed_shards() {
     let (out, to) = (dir.path().join("run"), dir.path().join("export"));
     run(&out, mixed_rows(), true);
     let summary = export(&out, &to, &options(&[])).expect("exported");
-    let rows = |f: Format| summary.written.iter().find(|w| w.format == f).map(|w| w.rows);
+    let rows = |f: Format| {
+        summary
+            .written
+            .iter()
+            .find(|w| w.format == f)
+            .map(|w| w.rows)
+    };
     assert_eq!(rows(Format::Sft), Some(5));
     assert_eq!(rows(Format::Dpo), Some(5));
     assert_eq!(rows(Format::PassRate), Some(4));
@@ -294,7 +329,10 @@ fn an_export_writes_all_three_configs_from_the_committed_shards() {
     assert_eq!(first[0], ("system".into(), "You are careful.".into()));
     assert_eq!(first[1].0, "user");
     assert!(first[1].1.starts_with("Solve: What is 0 + 1?"), "{first:?}");
-    assert_eq!(first[2], ("assistant".into(), "completion 0/0 right".into()));
+    assert_eq!(
+        first[2],
+        ("assistant".into(), "completion 0/0 right".into())
+    );
     assert_eq!(
         strings(&sft, "sample_id"),
         ["p0-s0", "p0-s2", "p0-s4", "p1-s1", "p3-s0"]
@@ -308,7 +346,10 @@ fn an_export_writes_all_three_configs_from_the_committed_shards() {
         assert_eq!(chosen[i].len(), 1);
         assert_eq!(chosen[i][0].0, "assistant");
         let p = problem_ids[i].trim_start_matches('p');
-        assert!(chosen[i][0].1.starts_with(&format!("completion {p}/")), "{chosen:?}");
+        assert!(
+            chosen[i][0].1.starts_with(&format!("completion {p}/")),
+            "{chosen:?}"
+        );
         assert!(chosen[i][0].1.ends_with("right"));
         assert!(rejected[i][0].1.starts_with(&format!("completion {p}/")));
         assert!(rejected[i][0].1.ends_with("wrong"), "{rejected:?}");
@@ -316,7 +357,10 @@ fn an_export_writes_all_three_configs_from_the_committed_shards() {
     let prompts = conversations(&dpo, "prompt");
     assert!(prompts.iter().all(|m| m.len() == 2 && m[1].0 == "user"));
     let reasons = strings(&dpo, "rejected_reason");
-    assert!(reasons.iter().all(|r| r != "timeout" && !r.is_empty()), "{reasons:?}");
+    assert!(
+        reasons.iter().all(|r| r != "timeout" && !r.is_empty()),
+        "{reasons:?}"
+    );
 
     let rates = read(&to.join("pass_rate").join(FILE_NAME));
     assert_eq!(strings(&rates, "problem_id"), ["p0", "p1", "p2", "p3"]);
@@ -342,7 +386,10 @@ fn a_non_empty_target_is_refused_unless_forced() {
     // The earlier export's other configs are gone, and the card lists only sft.
     assert!(!to.join("dpo").join(FILE_NAME).exists());
     let card = std::fs::read_to_string(to.join("README.md")).expect("card");
-    assert!(card.contains("config_name: sft") && !card.contains("config_name: dpo"), "{card}");
+    assert!(
+        card.contains("config_name: sft") && !card.contains("config_name: dpo"),
+        "{card}"
+    );
     let err = export(&out, &out, &forced).expect_err("into the run");
     assert!(matches!(err, ExportError::IntoRun { .. }), "{err}");
 }
@@ -359,20 +406,32 @@ fn a_damaged_shard_is_named() {
     std::fs::write(&shard, &bytes).expect("damaged");
     let err = export(&out, &to, &options(&[])).expect_err("damaged");
     let msg = err.to_string();
-    assert!(msg.contains("part-00000.parquet") && msg.contains("SHA-256"), "{msg}");
+    assert!(
+        msg.contains("part-00000.parquet") && msg.contains("SHA-256"),
+        "{msg}"
+    );
     std::fs::remove_file(&shard).expect("removed");
-    let msg = export(&out, &to, &options(&[])).expect_err("missing").to_string();
-    assert!(msg.contains("part-00000.parquet") && msg.contains("cannot read"), "{msg}");
+    let msg = export(&out, &to, &options(&[]))
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        msg.contains("part-00000.parquet") && msg.contains("cannot read"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn bad_run_directories_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");
     let to = dir.path().join("export");
-    let msg = export(dir.path(), &to, &options(&[])).expect_err("no run").to_string();
+    let msg = export(dir.path(), &to, &options(&[]))
+        .expect_err("no run")
+        .to_string();
     assert!(msg.contains("manifest.json"), "{msg}");
     std::fs::create_dir_all(dir.path().join("shards/0000-of-0002")).expect("dirs");
-    let msg = export(dir.path(), &to, &options(&[])).expect_err("unmerged").to_string();
+    let msg = export(dir.path(), &to, &options(&[]))
+        .expect_err("unmerged")
+        .to_string();
     assert!(msg.contains("smelt merge"), "{msg}");
 }
 
@@ -384,7 +443,10 @@ fn without_rejected_samples_dpo_and_pass_rate_say_why() {
     let summary = export(&out, &to, &options(&[])).expect("sft still exported");
     assert_eq!(summary.written.len(), 1);
     let skipped: Vec<&str> = summary.skipped.iter().map(|(_, w)| w.as_str()).collect();
-    assert!(skipped.iter().all(|w| w.contains("keep_rejected")), "{skipped:?}");
+    assert!(
+        skipped.iter().all(|w| w.contains("keep_rejected")),
+        "{skipped:?}"
+    );
     let err = export(&out, &dir.path().join("e2"), &options(&[Format::Dpo])).expect_err("no dpo");
     assert!(err.to_string().contains("keep_rejected = false"), "{err}");
 }
@@ -396,5 +458,8 @@ fn the_user_message_can_be_the_bare_problem() {
         system: None,
         user: UserContent::Problem,
     };
-    assert_eq!(conv.prompt_messages(&problems[0]), [("user", "What is 5 + 1?")]);
+    assert_eq!(
+        conv.prompt_messages(&problems[0]),
+        [("user", "What is 5 + 1?")]
+    );
 }

@@ -256,15 +256,13 @@ pub fn write_parquet<T>(
         ))
         .set_created_by(format!("smelt {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
-        .map_err(|e| write_err(e.to_string()))?;
+    let mut writer =
+        ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| write_err(e.to_string()))?;
     for chunk in items.chunks(BATCH_ROWS) {
         let batch = make(chunk).map_err(|e| write_err(e.to_string()))?;
         writer.write(&batch).map_err(|e| write_err(e.to_string()))?;
     }
-    let file = writer
-        .into_inner()
-        .map_err(|e| write_err(e.to_string()))?;
+    let file = writer.into_inner().map_err(|e| write_err(e.to_string()))?;
     file.sync_all().map_err(io(&tmp))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(io(path))?;
