@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod curate;
 pub mod env;
+pub mod export;
 pub mod generate;
 pub mod identity;
 pub mod inspect;

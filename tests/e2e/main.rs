@@ -5,6 +5,7 @@ mod batch;
 mod common;
 mod curation;
 mod engine;
+mod export;
 mod loaders;
 mod propose;
 mod real_model;

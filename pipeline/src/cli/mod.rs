@@ -2,6 +2,7 @@
 //! exit codes.
 
 mod build;
+mod export;
 mod rounds;
 mod run;
 mod verify;
@@ -91,6 +92,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a run's samples as training data: SFT, DPO and pass-rate Parquet with a card.
+    Export(export::ExportArgs),
     /// Verify a file of existing traces without a model; one JSON verdict line per input row.
     Verify(verify::VerifyArgs),
     /// Tools for verifier authors.
@@ -157,6 +160,7 @@ pub fn main_with(registry: Registry) -> i32 {
             },
             json,
         ),
+        Command::Export(args) => export::export_cmd(args),
         Command::Verify(args) => verify::verify_cmd(args, &registry),
         Command::Verifier(VerifierCommand::Check { command }) => verify::check_cmd(&command),
         Command::Verifier(VerifierCommand::List) => {
