@@ -4,7 +4,6 @@
 
 use super::{Admission, CurateError, CurationLog, Curator, RemovalKind};
 use crate::problem::Problem;
-use crate::sources::ProblemSource;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,20 +50,8 @@ impl Curation {
         }
     }
 
-    /// Decides on problem `index` of `source`: whether the run keeps it. Call it for every
-    /// slot of the schedule, in order, whether or not this process owns the slot: `owned`
-    /// (the slot is this process's shard's) says whether to count and log a removal.
-    pub fn admit_slot(
-        &self,
-        source: &dyn ProblemSource,
-        index: u64,
-        owned: bool,
-    ) -> Result<bool, CurateError> {
-        let problem = source.problem(index)?;
-        self.admit(&problem, owned)
-    }
-
-    /// Like [`Curation::admit_slot`] for a problem already built.
+    /// Decides on `problem` (every slot of the schedule, in order, owned or not; only an owned
+    /// slot is counted and logged). Returns whether it is kept.
     pub fn admit(&self, problem: &Problem, owned: bool) -> Result<bool, CurateError> {
         let admission = lock(&self.curator).admit(problem);
         if !owned {

@@ -30,6 +30,7 @@ pub(super) async fn sample_problem(
     stop: &StopControl,
 ) -> Flow {
     let rule = ledger.config();
+    let slot_source = slot.source;
     let (problem, ids) = match problem_of(p, cx, slot) {
         Ok(found) => found,
         Err(e) => {
@@ -66,7 +67,7 @@ pub(super) async fn sample_problem(
             }
             let mut current = match (work.take(), problem.take()) {
                 (Some(w), _) => w,
-                (None, Some(problem)) => match Work::new(p, slot.source, problem) {
+                (None, Some(problem)) => match Work::new(p, slot_source, problem) {
                     Ok(w) => w,
                     Err(e) => {
                         stop.request(Outcome::Failed(e));

@@ -59,12 +59,22 @@ impl Feeder {
         }
         // A shard walks the whole schedule and takes its own problems (see `crate::shard`).
         // Curation sees every slot, owned or not, so every shard takes the same decisions.
+        // The problem curation built travels with its slot (it is not built twice).
+        let mut built = None;
         let found = schedule.find(|&(source, index)| {
             let owned = self.shard.is_none_or(|s| s.owns(index));
             let Some(curation) = &p.curation else {
                 return owned;
             };
-            match curation.admit_slot(&*p.sources[source], index, owned) {
+            let admitted = p.sources[source]
+                .problem(index)
+                .map_err(crate::curate::CurateError::from)
+                .and_then(|problem| {
+                    let keep = curation.admit(&problem, owned)?;
+                    built = (keep && owned).then_some(problem);
+                    Ok(keep)
+                });
+            match admitted {
                 Ok(keep) => keep && owned,
                 Err(e) => {
                     stop.request(Outcome::Failed(e.to_string()));
@@ -75,6 +85,10 @@ impl Feeder {
         if stop.is_stopped() {
             return None;
         }
-        found.map(|(source, index)| Slot { source, index })
+        found.map(|(source, index)| Slot {
+            source,
+            index,
+            problem: built,
+        })
     }
 }

@@ -170,11 +170,13 @@ pub async fn run(
         .unwrap_or_else(|| Outcome::Finished("every scheduled problem is done".into()))
 }
 
-/// One scheduled problem: which source, which index.
-#[derive(Debug, Clone, Copy)]
+/// One scheduled problem: which source, which index, and the problem itself when the feeder
+/// already built it (for curation).
+#[derive(Debug)]
 struct Slot {
     source: usize,
     index: u64,
+    problem: Option<crate::problem::Problem>,
 }
 
 /// What every problem and row needs from the run, computed once.

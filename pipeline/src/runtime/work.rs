@@ -76,9 +76,12 @@ pub(super) fn problem_of(
     cx: &RunContext,
     slot: Slot,
 ) -> Result<(Problem, SampleIds), String> {
-    let problem = p.sources[slot.source]
-        .problem(slot.index)
-        .map_err(|e| e.to_string())?;
+    let problem = match slot.problem {
+        Some(problem) => problem,
+        None => p.sources[slot.source]
+            .problem(slot.index)
+            .map_err(|e| e.to_string())?,
+    };
     let template = &p.templates[slot.source];
     let ids = SampleIds::new(&problem, template.hash(), &cx.model_id, &cx.fingerprint);
     Ok((problem, ids))
@@ -87,6 +90,7 @@ pub(super) fn problem_of(
 /// Builds the problem of `slot` with the samples the journal does not have yet; `None` when
 /// every sample is done.
 pub(super) fn prepare(p: &Pipeline, cx: &RunContext, slot: Slot) -> Result<Option<Work>, String> {
+    let source = slot.source;
     let (problem, ids) = problem_of(p, cx, slot)?;
     let samples: Vec<(u32, String)> = (0..p.config.sampling.samples_per_problem)
         .map(|k| (k, ids.id(k)))
@@ -95,7 +99,7 @@ pub(super) fn prepare(p: &Pipeline, cx: &RunContext, slot: Slot) -> Result<Optio
     if samples.is_empty() {
         return Ok(None);
     }
-    let mut work = Work::new(p, slot.source, problem)?;
+    let mut work = Work::new(p, source, problem)?;
     work.samples = samples;
     Ok(Some(work))
 }
