@@ -45,7 +45,8 @@ type = "answer"
 
 const PROPOSE_TEMPLATE: &str = "{% for e in structured.examples %}Problem: {{ e.text }}\nSMT: {{ e.smt }}\n\n{% endfor %}Problem:";
 
-/// Six proposals, one per outcome; `good` answers are solved right, the rest wrong.
+/// Six proposals, one per outcome (p5 in the equation form); p0's answers are solved right,
+/// the rest wrong.
 fn proposals(prefix: &str) -> Vec<(String, &'static str)> {
     [
         " Sam has 4 bags with 5 apples each. How many apples?\nSMT: (declare-const answer Int) (assert (= answer (* 4 5)))",
@@ -53,7 +54,7 @@ fn proposals(prefix: &str) -> Vec<(String, &'static str)> {
         " Ann has 3 cats and 8 dogs. How many pets?\nSMT: (declare-const answer Int) (assert (= answer (+ 3 7)))",
         " A number is 2 more than itself.\nSMT: (declare-const x Int) (assert (= x (+ x 2)))",
         " I like math a lot",
-        " A rope of 30 meters is cut into 5 equal pieces. How long is each piece?\nSMT: (declare-const answer Real) (assert (= (* answer 5) 30))",
+        " A rope of 30 meters is cut into 5 equal pieces. How long is each piece?\nEquation: answer * 5 = 30.",
     ]
     .iter()
     .enumerate()
@@ -144,6 +145,16 @@ fn proposals_are_proven_or_rejected_with_a_reason_and_solved_once() {
         "{p0}"
     );
 
+    // The equation form: kept as written, translated to SMT-LIB over the reals.
+    let p5 = records.iter().find(|r| r["id"] == "prop-p5").unwrap();
+    assert_eq!(p5["equation"], "answer * 5 = 30", "{p5}");
+    assert_eq!(
+        p5["smt"],
+        "(declare-const answer Real) (assert (= (* answer 5.0) 30.0))"
+    );
+    assert_eq!(p5["answer"], "6");
+    assert!(p0.get("equation").is_none(), "{p0}");
+
     // The proven problems were solved against their proven answers.
     let accepted = read_split(&project.out(), "accepted");
     let ids = strings(&accepted, "problem_id");
@@ -227,4 +238,59 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         read_split(&project.out().join("round-02"), "accepted").height(),
         2
     );
+}
+
+#[test]
+fn curation_spans_rounds() {
+    let project = Project::new();
+    // Round 2's model proposes round 1's problems again, word for word.
+    let text = config(6, 1).replace(
+        "[[verifiers]]",
+        "[curation]\nnear_duplicates = false\n\n[[verifiers]]",
+    );
+    project.write("pipeline.toml", &text);
+    project.write("propose.j2", PROPOSE_TEMPLATE);
+    write_replay(&project, "prop-", &[1, 2]);
+    let log = stderr(&run_ok(smelt().current_dir(project.dir.path()).args([
+        "rounds",
+        "pipeline.toml",
+        "--rounds",
+        "2",
+        "--quiet",
+    ])));
+    let round = |r: u32| project.out().join(format!("round-0{r}"));
+    let removed = |r: u32| -> BTreeMap<String, serde_json::Value> {
+        let path = round(r).join("curation.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["source"] == "prop")
+            .map(|v| (v["problem_id"].as_str().unwrap().to_string(), v))
+            .collect()
+    };
+    assert!(removed(1).is_empty(), "round 1 has no earlier problems");
+    let r2 = removed(2);
+    assert_eq!(
+        r2.keys().collect::<Vec<_>>(),
+        ["prop-r2-p0", "prop-r2-p5"],
+        "{log}"
+    );
+    assert_eq!(r2["prop-r2-p0"]["kind"], "exact");
+    assert_eq!(
+        r2["prop-r2-p0"]["matched"]["problem_id"], "prop-r1-p0",
+        "{}",
+        r2["prop-r2-p0"]
+    );
+    // Removed problems are not sampled: round 2 wrote no row of a proposed problem.
+    for split in ["accepted", "rejected"] {
+        let df = read_split(&round(2), split);
+        if df.height() > 0 {
+            assert!(
+                strings(&df, "source").iter().all(|s| s != "prop"),
+                "{split}"
+            );
+        }
+    }
+    assert_eq!(read_split(&round(1), "accepted").height(), 2);
 }

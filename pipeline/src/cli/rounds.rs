@@ -41,11 +41,16 @@ pub fn rounds_cmd(
     let mut carry = Carry::initial(&base);
     let mut seeds: Vec<Example> = Vec::new();
     let mut done = Vec::new();
+    // With `[curation]`: the problems earlier rounds wrote, which later rounds must not repeat.
+    let mut earlier = Vec::new();
     for r in 1..=args.rounds {
         let config = rounds::config_for_round(&base, &root, r, &carry);
         let dir = config.output_dir();
         eprintln!("round {r}/{}: {}", args.rounds, dir.display());
-        let code = execute(config.clone(), &args.run, registry, log_format)?;
+        let code = execute(config.clone(), &args.run, registry, log_format, &earlier)?;
+        if base.curation.is_some() {
+            earlier.extend(summary::written_problems(&dir)?);
+        }
         let out = summary::read_round(&dir, r, config.run.seed, code)?;
         let mut s = out.summary;
         for source in config.sources.iter().filter(|s| s.kind.is_generator()) {
@@ -70,7 +75,6 @@ pub fn rounds_cmd(
         )?;
         seeds = pool;
         carry.seed_file = next.file.clone();
-        carry.seed_count = if next.file.is_some() { seeds.len() } else { 0 };
         s.next_seeds = Some(next);
         done.push(s);
         summary::write(&root, &done)?;

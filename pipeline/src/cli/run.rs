@@ -63,16 +63,19 @@ pub fn run_cmd(args: RunArgs, registry: &Registry, log_format: LogFormat) -> any
         Ok(c) => c,
         Err(e) => return usage_or(e),
     };
-    execute(config, &args, registry, log_format)
+    execute(config, &args, registry, log_format, &[])
 }
 
 /// Runs a loaded, validated config with the run flags of `args` (its config part is not read
-/// again): `smelt run`, and each round of `smelt rounds`.
+/// again): `smelt run`, and each round of `smelt rounds`. With `[curation]`, the curator first
+/// remembers `earlier` (problem id, text): the problems of earlier rounds, which this run's
+/// problems must not duplicate.
 pub fn execute(
     mut config: PipelineConfig,
     args: &RunArgs,
     registry: &Registry,
     log_format: LogFormat,
+    earlier: &[(String, String)],
 ) -> anyhow::Result<i32> {
     if let Some(n) = args.max_problems {
         config.limits.max_problems = Some(n);
@@ -89,7 +92,13 @@ pub fn execute(
     let (sources, templates) = build_sources(&config)?;
     let chain = build_chain(&config, registry)?;
     let curator = match &config.curation {
-        Some(c) => Some(crate::curate::Curator::load(c, &config.base_dir)?),
+        Some(c) => {
+            let mut curator = crate::curate::Curator::load(c, &config.base_dir)?;
+            for (id, text) in earlier {
+                curator.remember(id, text);
+            }
+            Some(curator)
+        }
         None => None,
     };
     let shard = match crate::shard::resolve(args.shard.as_deref(), |k| std::env::var(k).ok()) {

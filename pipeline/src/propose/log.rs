@@ -30,6 +30,10 @@ pub struct ProposalRecord {
     /// The proposal read out of it (`None` when unparsable).
     pub text: Option<String>,
     pub smt: Option<String>,
+    /// The equation the model wrote, when it used smelt's equation form (`smt` is then its
+    /// translation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equation: Option<String>,
     /// Proven well-posed.
     pub accepted: bool,
     /// `None` when accepted; else `unparsable`, `text_mismatch`, `unsat`, `not_unique`,

@@ -4,8 +4,9 @@
 //!
 //! Before the run's schedule starts, the proposal phase ([`phase`]) asks for `count`
 //! proposals, each from a prompt with a few examples drawn from the seed pool ([`seeds`]):
-//! problems of the generator sources named in `seeds` (which carry SMT-LIB constraints), and
-//! the problems in `seed_file` (a round's accepted proposals, written by `smelt rounds`).
+//! problems of the generator sources named in `seeds` (which carry SMT-LIB constraints), the
+//! problems in `seed_file`, and, in rounds, the proposals earlier rounds accepted, which are
+//! shown first (`accepted_file`, written by `smelt rounds`).
 //! Every proposal, proven or not, is logged once in `proposals.jsonl` ([`log`]) with its reason
 //! and its parents (the examples it was shown). The proven ones become the source's problems
 //! ([`Proposed`]), with the proven answer as reference; the solve stage samples them like any
@@ -37,7 +38,8 @@ pub struct ProposeSpec {
     /// Generator sources of this pipeline whose problems are few-shot examples.
     #[serde(default)]
     pub seeds: Vec<String>,
-    /// More examples: a JSONL file of `{"id", "text", "smt"}` (relative to the config file).
+    /// More examples: a JSONL file of `{"id", "text", "smt"}` (or `"equation"` in place of
+    /// `"smt"`), relative to the config file.
     #[serde(default)]
     pub seed_file: Option<PathBuf>,
     /// Examples shown per proposal prompt.
@@ -55,6 +57,11 @@ pub struct ProposeSpec {
     /// Z3 resource limit per solver check.
     #[serde(default = "default_rlimit")]
     pub rlimit: u32,
+    /// Set by `smelt rounds`: the proposals accepted in earlier rounds (a seed file). They
+    /// come first: a prompt shows as many of them as `examples` allows, and the configured
+    /// examples (`seeds`, `seed_file`) fill the places left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_file: Option<PathBuf>,
     /// The round these proposals belong to (set by `smelt rounds`; 0 outside rounds).
     #[serde(default)]
     pub round: u32,

@@ -137,7 +137,14 @@ async fn propose_source(
     };
     let template = PromptTemplate::load(&config.resolve(&spec.template)).map_err(template_err)?;
     let seed_file = spec.seed_file.as_deref().map(|p| config.resolve(p));
-    let pool = seeds::pool(name, spec, sources, seed_file.as_deref())?;
+    let accepted_file = spec.accepted_file.as_deref().map(|p| config.resolve(p));
+    let pool = seeds::pool(
+        name,
+        spec,
+        sources,
+        seed_file.as_deref(),
+        accepted_file.as_deref(),
+    )?;
     let mut sampling = config.sampling.clone();
     sampling.samples_per_problem = 1;
     if let Some(t) = spec.temperature {
@@ -279,6 +286,7 @@ fn record(
         completion: c.text,
         text: None,
         smt: None,
+        equation: None,
         accepted: false,
         reason: None,
         detail: String::new(),
@@ -295,6 +303,7 @@ fn record(
         Ok((proposal, outcome)) => {
             r.text = Some(proposal.text);
             r.smt = Some(proposal.smt);
+            r.equation = proposal.equation;
             match outcome {
                 Ok(proven) => {
                     r.accepted = true;

@@ -9,12 +9,15 @@ use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
 
-/// One few-shot example: a problem and its SMT-LIB statement.
+/// One few-shot example: a problem and its SMT-LIB statement, with the equation it was
+/// written as when it has one (a template may show either form).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     pub id: String,
     pub text: String,
     pub smt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equation: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,15 +41,24 @@ pub enum SeedError {
     Empty(String),
 }
 
-/// The pool for `spec`: the first `spec.pool` problems of each seed source that carry
-/// constraints, then the seed file's examples, in that order.
+/// The examples a propose source draws from: those accepted in earlier rounds come first,
+/// the configured ones fill the places left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pool {
+    pub accepted: Vec<Example>,
+    pub configured: Vec<Example>,
+}
+
+/// The pool for `spec`: configured = the first `spec.pool` problems of each seed source that
+/// carry constraints, then the seed file's examples; accepted = `accepted_file`'s.
 pub fn pool(
     name: &str,
     spec: &ProposeSpec,
     sources: &[Arc<dyn ProblemSource>],
     seed_file: Option<&Path>,
-) -> Result<Vec<Example>, SeedError> {
-    let mut pool = Vec::new();
+    accepted_file: Option<&Path>,
+) -> Result<Pool, SeedError> {
+    let mut configured = Vec::new();
     for seed in &spec.seeds {
         let Some(source) = sources.iter().find(|s| s.name() == seed) else {
             return Err(SeedError::Source {
@@ -61,24 +73,44 @@ pub fn pool(
                 why: e.to_string(),
             })?;
             if let Some(smt) = p.constraints {
-                pool.push(Example {
+                configured.push(Example {
                     id: p.id,
                     text: p.text,
                     smt,
+                    equation: None,
                 });
             }
         }
     }
     if let Some(path) = seed_file {
-        pool.extend(read_file(path)?);
+        configured.extend(read_file(path)?);
     }
-    if pool.is_empty() {
+    let accepted = match accepted_file {
+        Some(path) => read_file(path)?,
+        None => Vec::new(),
+    };
+    configured.retain(|c| !accepted.iter().any(|a| a.id == c.id));
+    if accepted.is_empty() && configured.is_empty() {
         return Err(SeedError::Empty(name.to_string()));
     }
-    Ok(pool)
+    Ok(Pool {
+        accepted,
+        configured,
+    })
 }
 
-/// Reads a seed file: JSONL of `{"id", "text", "smt"}`.
+/// A line of a seed file: the statement in SMT-LIB, as an equation in `answer`, or both.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedLine {
+    id: String,
+    text: String,
+    smt: Option<String>,
+    equation: Option<String>,
+}
+
+/// Reads a seed file: JSONL of `{"id", "text", "smt"}`, or `"equation"` in place of (or beside)
+/// `"smt"`; an equation alone is translated (`smelt_verifiers::well_posed::equation`).
 pub fn read_file(path: &Path) -> Result<Vec<Example>, SeedError> {
     let io = |source| SeedError::Io {
         path: path.to_path_buf(),
@@ -91,12 +123,28 @@ pub fn read_file(path: &Path) -> Result<Vec<Example>, SeedError> {
         if line.trim().is_empty() {
             continue;
         }
-        let example: Example = serde_json::from_str(&line).map_err(|e| SeedError::Line {
+        let bad = |why: String| SeedError::Line {
             path: path.to_path_buf(),
             line: n + 1,
-            why: format!("{e} (each line is {{\"id\", \"text\", \"smt\"}})"),
+            why,
+        };
+        let seed: SeedLine = serde_json::from_str(&line).map_err(|e| {
+            bad(format!(
+                "{e} (each line is {{\"id\", \"text\", \"smt\" and/or \"equation\"}})"
+            ))
         })?;
-        out.push(example);
+        let smt = match (seed.smt, &seed.equation) {
+            (Some(smt), _) => smt,
+            (None, Some(eq)) => smelt_verifiers::well_posed::equation::to_smtlib(eq)
+                .map_err(|e| bad(format!("equation: {e}")))?,
+            (None, None) => return Err(bad("the line has neither `smt` nor `equation`".into())),
+        };
+        out.push(Example {
+            id: seed.id,
+            text: seed.text,
+            smt,
+            equation: seed.equation,
+        });
     }
     Ok(out)
 }
@@ -117,18 +165,21 @@ pub fn write_file(path: &Path, examples: &[Example]) -> Result<(), SeedError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-/// The examples of proposal `index`: `k` distinct ones, drawn from (seed, source, index).
-pub fn draw<'a>(
-    pool: &'a [Example],
-    k: usize,
-    seed: u64,
-    name: &str,
-    index: u64,
-) -> Vec<&'a Example> {
+/// The examples of proposal `index`: `k` distinct ones, drawn from (seed, source, index): as
+/// many accepted ones as `k` allows, the configured ones for the rest; the accepted ones last,
+/// nearest to where the model writes.
+pub fn draw<'a>(pool: &'a Pool, k: usize, seed: u64, name: &str, index: u64) -> Vec<&'a Example> {
     let mut rng = crate::sources::seed::rng_for(seed, &format!("{name}/propose"), index);
-    let k = k.min(pool.len());
-    sample(&mut rng, pool.len(), k)
+    let from_accepted = k.min(pool.accepted.len());
+    let from_configured = (k - from_accepted).min(pool.configured.len());
+    let mut out: Vec<&Example> = sample(&mut rng, pool.configured.len(), from_configured)
         .into_iter()
-        .map(|i| &pool[i])
-        .collect()
+        .map(|i| &pool.configured[i])
+        .collect();
+    out.extend(
+        sample(&mut rng, pool.accepted.len(), from_accepted)
+            .into_iter()
+            .map(|i| &pool.accepted[i]),
+    );
+    out
 }

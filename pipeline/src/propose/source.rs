@@ -51,6 +51,7 @@ impl Proposed {
                         "proposal": r.index,
                         "parents": r.parents,
                         "smt": smt,
+                        "equation": r.equation,
                     }),
                     constraints: r.single_constant.then_some(smt),
                     tests: None,

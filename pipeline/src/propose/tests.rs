@@ -16,6 +16,7 @@ fn record(index: u64, accepted: bool) -> ProposalRecord {
         smt: Some(format!(
             "(declare-const x Int) (assert (= x (+ {index} 1)))"
         )),
+        equation: None,
         accepted,
         reason: (!accepted).then(|| "not_unique".to_string()),
         detail: String::new(),
@@ -83,20 +84,41 @@ fn proven_proposals_become_problems_in_request_order() {
 
 #[test]
 fn examples_are_drawn_deterministically_and_distinct() {
-    let pool: Vec<Example> = (0..10)
-        .map(|i| Example {
-            id: format!("e{i}"),
-            text: format!("t{i}"),
-            smt: String::new(),
-        })
-        .collect();
-    let a = seeds::draw(&pool, 3, 7, "prop", 5);
-    let b = seeds::draw(&pool, 3, 7, "prop", 5);
+    let examples = |prefix: &str, n: usize| -> Vec<Example> {
+        (0..n)
+            .map(|i| Example {
+                id: format!("{prefix}{i}"),
+                text: format!("t{i}"),
+                smt: String::new(),
+                equation: None,
+            })
+            .collect()
+    };
+    let pool = examples("e", 10);
+    let mut both = seeds::Pool {
+        accepted: Vec::new(),
+        configured: pool.clone(),
+    };
+    let a = seeds::draw(&both, 3, 7, "prop", 5);
+    let b = seeds::draw(&both, 3, 7, "prop", 5);
     assert_eq!(a, b);
     let ids: std::collections::BTreeSet<_> = a.iter().map(|e| &e.id).collect();
     assert_eq!(ids.len(), 3);
-    assert_ne!(a, seeds::draw(&pool, 3, 7, "prop", 6));
-    assert_eq!(seeds::draw(&pool, 30, 7, "prop", 6).len(), 10);
+    assert_ne!(a, seeds::draw(&both, 3, 7, "prop", 6));
+    assert_eq!(seeds::draw(&both, 30, 7, "prop", 6).len(), 10);
+
+    // Accepted examples first (placed last in the prompt); configured ones fill the rest.
+    both.accepted = examples("acc", 2);
+    let ids = |drawn: Vec<&Example>| drawn.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    let drawn = ids(seeds::draw(&both, 4, 7, "prop", 5));
+    assert_eq!(drawn.len(), 4);
+    assert!(drawn[..2].iter().all(|id| id.starts_with('e')), "{drawn:?}");
+    let mut tail = drawn[2..].to_vec();
+    tail.sort();
+    assert_eq!(tail, ["acc0", "acc1"]);
+    both.accepted = examples("acc", 6);
+    let drawn = ids(seeds::draw(&both, 4, 7, "prop", 5));
+    assert!(drawn.iter().all(|id| id.starts_with("acc")), "{drawn:?}");
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("seeds.jsonl");
@@ -116,4 +138,70 @@ fn the_spec_names_its_bad_fields() {
     assert!(errors.contains("seeds"), "{errors}");
     let ok: ProposeSpec = toml::from_str("template = 'p.j2'\nseeds = ['lin']").unwrap();
     assert!(ok.check().is_empty());
+}
+
+#[test]
+fn seed_files_read_equations_and_name_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seeds.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id": "a", "text": "Add 2 and 3.", "equation": "answer = 2 + 3"}"#,
+            "\n\n",
+            r#"{"id": "b", "text": "Add 2 and 3.", "smt": "(declare-const x Int) (assert (= x 5))"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let examples = seeds::read_file(&path).unwrap();
+    assert_eq!(examples.len(), 2);
+    assert_eq!(examples[0].equation.as_deref(), Some("answer = 2 + 3"));
+    assert_eq!(
+        examples[0].smt,
+        "(declare-const answer Real) (assert (= answer (+ 2.0 3.0)))"
+    );
+    assert_eq!(examples[1].equation, None);
+
+    for (line, why) in [
+        (
+            r#"{"id": "c", "text": "t"}"#,
+            "neither `smt` nor `equation`",
+        ),
+        (
+            r#"{"id": "c", "text": "t", "equation": "x = 2"}"#,
+            "equation: `x` is not",
+        ),
+        (
+            r#"{"id": "c", "text": "t", "smt": "(x)", "eqution": "a"}"#,
+            "unknown field",
+        ),
+    ] {
+        std::fs::write(
+            &path,
+            format!("{}\n{line}\n", r#"{"id": "a", "text": "t", "smt": "(x)"}"#),
+        )
+        .unwrap();
+        let err = seeds::read_file(&path).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains(why), "{err}");
+    }
+}
+
+/// The shipped examples teach the rules they are judged by: each one is proven well-posed.
+#[test]
+fn the_shipped_seed_examples_are_well_posed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for file in ["propose_seeds.jsonl", "propose_smt_seeds.jsonl"] {
+        let examples = seeds::read_file(&root.join("prompts/small").join(file)).unwrap();
+        assert!(examples.len() >= 5, "{file}");
+        for e in examples {
+            let proposal = smelt_verifiers::well_posed::Proposal {
+                text: e.text.clone(),
+                smt: e.smt.clone(),
+                equation: e.equation.clone(),
+            };
+            let checked = smelt_verifiers::well_posed::check(&proposal, Default::default());
+            assert!(checked.is_ok(), "{file} {}: {checked:?}", e.id);
+        }
+    }
 }

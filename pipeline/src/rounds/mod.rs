@@ -38,10 +38,8 @@ pub enum RoundsError {
 pub struct Carry {
     /// Generator source → difficulty for the next round.
     pub difficulty: BTreeMap<String, u32>,
-    /// The seed file of the next round's propose sources (`None`: their configured seeds).
+    /// The accepted proposals the next round's propose sources show first (`None`: none yet).
     pub seed_file: Option<PathBuf>,
-    /// Examples in it.
-    pub seed_count: usize,
 }
 
 impl Carry {
@@ -55,7 +53,6 @@ impl Carry {
                 .map(|s| (s.name.clone(), s.difficulty_or_default()))
                 .collect(),
             seed_file: None,
-            seed_count: 0,
         }
     }
 }
@@ -87,13 +84,8 @@ pub fn config_for_round(
         }
         if let Some(p) = s.propose.as_mut() {
             p.round = r;
-            if let Some(f) = &carry.seed_file {
-                p.seed_file = Some(f.clone());
-                // Enough accepted proposals: the examples come from them alone.
-                if carry.seed_count >= p.examples {
-                    p.seeds.clear();
-                }
-            }
+            // Shown first; with `examples` or more of them, they are the only examples.
+            p.accepted_file = carry.seed_file.clone();
         }
     }
     cfg

@@ -131,6 +131,7 @@ pub fn read_round(
             id: r.id.clone(),
             text: r.text.clone()?,
             smt: r.smt.clone()?,
+            equation: r.equation.clone(),
         })
     };
     let proven: Vec<Example> = proposals
@@ -196,6 +197,28 @@ fn accepted_problem_ids(dir: &Path) -> Result<BTreeSet<String>, RoundsError> {
         )?;
     }
     Ok(ids)
+}
+
+/// Every problem a round wrote to its output (either split), as (id, text), by id: what
+/// curation in later rounds remembers (with `keep_rejected = false`, only problems with an
+/// accepted sample are written).
+pub fn written_problems(dir: &Path) -> Result<Vec<(String, String)>, RoundsError> {
+    let mut problems = BTreeMap::new();
+    let Ok(manifest) = Manifest::read(dir) else {
+        return Ok(Vec::new());
+    };
+    let columns = ["problem_id".to_string(), "problem".to_string()];
+    for shard in &manifest.shards {
+        for_each_row(&dir.join(&shard.path), &columns, |_, cells| {
+            if let (Some(Cell::Str(id)), Some(Cell::Str(text))) =
+                (cells("problem_id"), cells("problem"))
+            {
+                problems.entry(id).or_insert(text);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(problems.into_iter().collect())
 }
 
 /// Writes `root/rounds.json` atomically.

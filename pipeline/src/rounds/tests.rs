@@ -6,6 +6,7 @@ fn example(id: &str) -> Example {
         id: id.into(),
         text: format!("text of {id}"),
         smt: "(declare-const x Int) (assert (= x 1))".into(),
+        equation: None,
     }
 }
 
@@ -51,20 +52,21 @@ type = "answer"
     assert_eq!(carry.difficulty["lin"], 1);
     carry.difficulty.insert("lin".into(), 2);
     carry.seed_file = Some("/tmp/seeds.jsonl".into());
-    carry.seed_count = 5;
     let cfg = config_for_round(&base, Path::new("/out"), 3, &carry);
     assert_eq!(cfg.run.output.as_deref(), Some(Path::new("/out/round-03")));
     assert_eq!(cfg.run.seed, 12);
     assert_eq!(cfg.sources[0].difficulty, Some(2));
     let p = cfg.sources[1].propose.as_ref().unwrap();
     assert_eq!(
-        (p.round, p.seed_file.as_deref()),
+        (p.round, p.accepted_file.as_deref()),
         (3, Some(Path::new("/tmp/seeds.jsonl")))
     );
-    assert!(
-        p.seeds.is_empty(),
-        "5 accepted proposals are enough examples"
+    assert_eq!(
+        p.seeds,
+        ["lin"],
+        "the configured examples fill the places left"
     );
+    assert_eq!(p.seed_file, None);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Well-posedness of a model-proposed problem: the model writes a problem *and* its formal
-//! statement in SMT-LIB; Z3 proves the statement has exactly one answer before the problem is
-//! ever sampled, so the reference answer of a proposed problem is a theorem, not a guess.
+//! statement, in SMT-LIB or as one equation in `answer` (smelt's structured form, see
+//! [`equation`], translated to SMT-LIB over the reals); Z3 proves the statement has exactly
+//! one answer before the problem is ever sampled, so the reference answer of a proposed
+//! problem is a theorem, not a guess.
 //!
 //! A proposal reads
 //!
@@ -9,20 +11,24 @@
 //! SMT: (declare-const answer Int) (assert (= answer (* 3 12)))
 //! ```
 //!
+//! or, with the equation form, `Equation: answer = 3 * 12` on the second line,
+//!
 //! and is accepted when, in this order:
 //! 1. it has both parts and the SMT-LIB declares the unknown asked for: a constant named
 //!    `answer`, or a single constant (Int or Real), and Z3 parses every assertion —
 //!    else `unparsable`;
 //! 2. every number written in the text occurs in the formal statement (so the statement is
 //!    about this text: a percentage may appear as itself or divided by 100, a fraction `a/b`
-//!    as its value or as both `a` and `b`; number words are not checked) — else
-//!    `text_mismatch`;
+//!    as its value or as both `a` and `b`; number words are not checked), and the statement
+//!    uses no number the text does not give (0 and 1, the text's number words and 100 for a
+//!    percentage excepted) — else `text_mismatch`;
 //! 3. the assertions are satisfiable — else `unsat`;
 //! 4. the assertions with `answer ≠ a*` (a* the value Z3 found) are unsatisfiable — else
 //!    `not_unique`, naming a second answer.
 //!
 //! Every solver call runs under [`SolverLimits`]; a check Z3 cannot decide is `solver_unknown`.
 
+pub mod equation;
 mod proposal;
 #[cfg(test)]
 mod tests;
@@ -70,6 +76,20 @@ pub struct Proven {
 
 /// Decides whether `proposal` is well-posed (module docs), under `limits`.
 pub fn check(proposal: &Proposal, limits: SolverLimits) -> Result<Proven, Rejection> {
+    // An equation is judged by its own translation (its trailing results are no facts).
+    let defining = match &proposal.equation {
+        Some(eq) => {
+            let t = equation::translate(eq).map_err(|e| Rejection::new("unparsable", e))?;
+            if t.smt != proposal.smt {
+                return Err(Rejection::new(
+                    "unparsable",
+                    "the statement is not the translation of the equation",
+                ));
+            }
+            t.definition
+        }
+        None => proposal.smt.clone(),
+    };
     let outline = outline(&proposal.smt).map_err(|e| Rejection::new("unparsable", e))?;
     let var = answer_variable(&outline.vars)?;
     if outline.asserts == 0 {
@@ -86,6 +106,17 @@ pub fn check(proposal: &Proposal, limits: SolverLimits) -> Result<Proven, Reject
             format!(
                 "the text's number(s) {} do not occur in the formal statement",
                 missing.join(", ")
+            ),
+        ));
+    }
+    let invented = text::invented_numbers(&proposal.text, &defining)
+        .map_err(|e| Rejection::new("unparsable", e))?;
+    if !invented.is_empty() {
+        return Err(Rejection::new(
+            "text_mismatch",
+            format!(
+                "the statement uses the number(s) {}, which the text does not give",
+                invented.join(", ")
             ),
         ));
     }

@@ -1,33 +1,55 @@
 //! Reading a proposal out of a model's completion.
 
-use super::Rejection;
+use super::{equation::to_smtlib, Rejection};
 
 /// A model-proposed problem: its natural-language text and its formal statement (SMT-LIB 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     pub text: String,
     pub smt: String,
+    /// The equation the model wrote, when it used the structured form (`smt` is then its
+    /// translation, see [`super::equation`]).
+    pub equation: Option<String>,
 }
 
 /// Longest proposal text or statement read, in bytes (a runaway completion is not a problem).
 const MAX_PART: usize = 8_000;
 
-/// Reads `Problem: <text>` then `SMT: <statement>` (markers at the start of a line, any case;
-/// the statement may sit in a ``` fence). Text before `Problem:` is ignored, and so is
-/// anything after the statement's last balanced `)`.
+/// Reads `Problem: <text>` then either `SMT: <statement>` or `Equation: <equation>` (markers
+/// at the start of a line, any case; whichever comes first). The SMT-LIB may span lines and
+/// sit in a ``` fence; anything after its last balanced `)` is ignored. An equation is the
+/// rest of its line (a closing `.` or backticks dropped). Text before `Problem:` is ignored.
 pub fn parse_proposal(completion: &str) -> Result<Proposal, Rejection> {
     let unparsable = |d: &str| Rejection::new("unparsable", d.to_string());
     let problem_at =
         marker(completion, "problem:").ok_or_else(|| unparsable("no `Problem:` line"))?;
     let after_problem = &completion[problem_at..];
-    let smt_at = marker(after_problem, "smt:")
-        .ok_or_else(|| unparsable("no `SMT:` line after the problem"))?;
-    let text = after_problem[..smt_at - "smt:".len()].trim();
+    let form = [("smt:", false), ("equation:", true)]
+        .into_iter()
+        .filter_map(|(m, eq)| marker(after_problem, m).map(|at| (at, m.len(), eq)))
+        .min();
+    let Some((at, marker_len, is_equation)) = form else {
+        return Err(unparsable(
+            "no `SMT:` or `Equation:` line after the problem",
+        ));
+    };
+    let text = after_problem[..at - marker_len].trim();
     let text = text.trim_end_matches("```").trim();
     if text.is_empty() {
         return Err(unparsable("the problem text is empty"));
     }
-    let smt = statement(&after_problem[smt_at..]);
+    let rest = &after_problem[at..];
+    let (smt, equation) = if is_equation {
+        let line = rest.lines().next().unwrap_or("").trim();
+        let line = line.trim_matches('`').trim().trim_end_matches('.').trim();
+        if line.is_empty() {
+            return Err(unparsable("the equation is empty"));
+        }
+        let smt = to_smtlib(line).map_err(|e| unparsable(&e))?;
+        (smt, Some(line.to_string()))
+    } else {
+        (statement(rest), None)
+    };
     if smt.is_empty() {
         return Err(unparsable("the SMT-LIB statement is empty"));
     }
@@ -37,6 +59,7 @@ pub fn parse_proposal(completion: &str) -> Result<Proposal, Rejection> {
     Ok(Proposal {
         text: text.to_string(),
         smt,
+        equation,
     })
 }
 

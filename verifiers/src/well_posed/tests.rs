@@ -8,6 +8,7 @@ fn proposal(text: &str, smt: &str) -> Proposal {
     Proposal {
         text: text.into(),
         smt: smt.into(),
+        equation: None,
     }
 }
 
@@ -199,4 +200,153 @@ fn z3_numerals_are_read_exactly() {
     assert_eq!(numeral("(- (/ 1 3))"), Some(r(-1, 3)));
     assert_eq!(numeral("x"), None);
     assert_eq!(numeral("(/ 1 0)"), None);
+}
+
+/// A completion in the equation form, read and checked: the answer, or the reason.
+fn equation(text: &str, eq: &str) -> Result<String, &'static str> {
+    let proposal = parse_proposal(&format!("Problem: {text}\nEquation: {eq}\n")).map_err(|r| {
+        eprintln!("{r}");
+        r.reason
+    })?;
+    assert_eq!(proposal.equation.as_deref(), Some(eq.trim_end_matches('.')));
+    check(&proposal, SolverLimits::default())
+        .map(|p| p.answer)
+        .map_err(|r| {
+            eprintln!("{r}");
+            r.reason
+        })
+}
+
+#[test]
+fn the_equation_form_is_proven_over_the_reals() {
+    let pens =
+        "Sam buys 4 pens at 3 dollars each and a book for 10 dollars. How much does he spend?";
+    assert_eq!(equation(pens, "answer = 4 * 3 + 10.").as_deref(), Ok("22"));
+    assert_eq!(equation(pens, "4 × 3 + 10 = answer").as_deref(), Ok("22"));
+    let eggs = "A box holds 6 eggs. How many boxes hold 40 eggs?";
+    assert_eq!(equation(eggs, "answer * 6 = 40").as_deref(), Ok("20/3"));
+    let shirt = "A shirt costs 40 dollars and is 25% off. What does it cost now?";
+    assert_eq!(
+        equation(shirt, "answer = 40 - 25% * 40").as_deref(),
+        Ok("30")
+    );
+    let ages = "Tom is 3 times as old as his son. Together they are 48. How old is the son?";
+    assert_eq!(
+        equation(ages, "answer + 3 * answer = 48").as_deref(),
+        Ok("12")
+    );
+    let half = "Half of the 9 cakes were eaten. How many were eaten?";
+    assert_eq!(equation(half, "answer = 9 / 2").as_deref(), Ok("4.5"));
+
+    // A chain asserts each `=`; its trailing result need not be a number of the text.
+    assert_eq!(
+        equation(pens, "answer = 4 * 3 + 10 = 22").as_deref(),
+        Ok("22")
+    );
+    assert_eq!(
+        equation(pens, "answer = $4 * $3 + $10").as_deref(),
+        Ok("22")
+    );
+    assert_eq!(equation(pens, "answer = 4 * 3 + 10 = 21"), Err("unsat"));
+    // ... but a defining side must: `answer = 4 * 5 = 20` invents the 5.
+    assert_eq!(equation(pens, "answer = 4 * 5 = 20"), Err("text_mismatch"));
+    assert_eq!(
+        equation(pens, "answer = 22 = 4 * 3 + 10"),
+        Err("text_mismatch")
+    );
+
+    // The translation: reals, and every divisor non-zero.
+    assert_eq!(
+        equation::to_smtlib("answer = 7 / (2 - 1.5)").unwrap(),
+        "(declare-const answer Real) (assert (= answer (/ 7.0 (- 2.0 1.5)))) \
+         (assert (not (= (- 2.0 1.5) 0.0)))"
+    );
+    let t = equation::translate("answer * 2 = 3 + 5 = 8").unwrap();
+    assert_eq!(
+        t.smt,
+        "(declare-const answer Real) (assert (= (* answer 2.0) (+ 3.0 5.0))) \
+         (assert (= (+ 3.0 5.0) 8.0))"
+    );
+    assert_eq!(
+        t.definition,
+        "(declare-const answer Real) (assert (= (* answer 2.0) (+ 3.0 5.0)))"
+    );
+    // A statement that is not its equation's translation is refused.
+    let mut p = parse_proposal(&format!("Problem: {pens}\nEquation: answer = 4 * 3 + 10")).unwrap();
+    p.smt = "(declare-const answer Real) (assert (= answer 22.0))".into();
+    assert_eq!(
+        check(&p, SolverLimits::default()).unwrap_err().reason,
+        "unparsable"
+    );
+}
+
+#[test]
+fn the_equation_form_refuses_what_it_cannot_read() {
+    let t = "Ann has 2 bags of 3 apples. How many apples?";
+    for eq in [
+        "answer = 2answer",
+        "answer = 2 (3)",
+        "x = 2 * 3",
+        "answer ^ 2 = 3",
+        "2 * 3 = 6",
+        "answer = 2 * 3 +",
+        "answer = (2 * 3",
+        "answer = 2 * 3 = 6 apples",
+        "answer = #2 * 3",
+        "",
+    ] {
+        assert_eq!(equation(t, eq), Err("unparsable"), "{eq}");
+    }
+    assert_eq!(
+        parse_proposal("Problem: What is 2 + 3?\nAnswer: 5")
+            .unwrap_err()
+            .reason,
+        "unparsable"
+    );
+}
+
+#[test]
+fn the_equation_form_has_every_reason() {
+    // Division by zero cannot make a solution: 6 / answer = 0 has none.
+    assert_eq!(
+        equation(
+            "6 divided by a number is 0. What is the number?",
+            "6 / answer = 0"
+        ),
+        Err("unsat")
+    );
+    assert_eq!(
+        equation("Divide 2 by 3 minus 3.", "answer = 2 / (3 - 3)"),
+        Err("unsat")
+    );
+    assert_eq!(
+        equation("A number times 0 is 0. What is it?", "answer * 0 = 0"),
+        Err("not_unique")
+    );
+    assert_eq!(
+        equation("Sam has 5 apples and buys 8 more.", "answer = 5 + 7"),
+        Err("text_mismatch")
+    );
+}
+
+#[test]
+fn a_statement_may_not_invent_numbers() {
+    let cars = "Ben has 2 cars. How many wheels do they have?";
+    assert_eq!(equation(cars, "answer = 2 * 4"), Err("text_mismatch"));
+    let four = "Ben has 2 cars with four wheels each. How many wheels do they have?";
+    assert_eq!(equation(four, "answer = 2 * 4").as_deref(), Ok("8"));
+    assert_eq!(
+        reason(
+            "Ben has 2 cars. How many wheels do they have?",
+            "(declare-const answer Int) (assert (= answer (* 2 4)))"
+        ),
+        "text_mismatch"
+    );
+    // 0 and 1 are always allowed, 100 with a percentage, a dozen is 12.
+    let p = proposal(
+        "Eggs come by the dozen. Mia buys 3 dozen and 50% are brown. How many are brown?",
+        "(declare-const answer Int) (assert (>= answer 0)) \
+         (assert (= (* answer 100) (* 50 (* 3 12))))",
+    );
+    assert_eq!(check(&p, SolverLimits::default()).unwrap().answer, "18");
 }
