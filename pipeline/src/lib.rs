@@ -14,6 +14,7 @@ pub mod generate;
 pub mod identity;
 pub mod inspect;
 pub mod journal;
+mod linelog;
 pub mod lock;
 pub mod merge;
 pub mod metrics;

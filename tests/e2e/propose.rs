@@ -224,6 +224,12 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
         log.contains("next seeds: 1 proposal(s) proven and solved"),
         "{log}"
     );
+    // The table: accepted so far grows by round; every source's pass rate.
+    assert!(
+        log.contains("pass rates: lin 0.0% of 4, prop 50.0% of 4"),
+        "{log}"
+    );
+    assert!(log.contains(&format!("{:>8}  {:>8}", 2, 4)), "{log}");
 
     // A rerun replays both rounds: nothing new.
     run_ok(smelt().current_dir(project.dir.path()).args([
@@ -243,17 +249,22 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
 #[test]
 fn curation_spans_rounds() {
     let project = Project::new();
-    // Round 2's model proposes round 1's problems again, word for word.
-    let text = config(6, 1).replace(
-        "[[verifiers]]",
-        "[curation]\nnear_duplicates = false\n\n[[verifiers]]",
-    );
-    project.write("pipeline.toml", &text);
+    // Round 2's model proposes round 1's problems again, word for word. The config sits in a
+    // directory of its own (its paths are relative to it, the output to the working directory).
+    let text = config(6, 1)
+        .replace(
+            "[[verifiers]]",
+            "[curation]\nnear_duplicates = false\n\n[[verifiers]]",
+        )
+        .replace("\"prompts/", "\"../prompts/")
+        .replace("\"propose.j2\"", "\"../propose.j2\"")
+        .replace("\"replay.jsonl\"", "\"../replay.jsonl\"");
+    project.write("conf/pipeline.toml", &text);
     project.write("propose.j2", PROPOSE_TEMPLATE);
     write_replay(&project, "prop-", &[1, 2]);
     let log = stderr(&run_ok(smelt().current_dir(project.dir.path()).args([
         "rounds",
-        "pipeline.toml",
+        "conf/pipeline.toml",
         "--rounds",
         "2",
         "--quiet",

@@ -74,7 +74,12 @@ pub fn rounds_cmd(
             carry.seed_file.as_deref(),
         )?;
         seeds = pool;
-        carry.seed_file = next.file.clone();
+        // The output root is relative to the working directory, the config's paths to the
+        // config file: the carried file is handed on absolute.
+        carry.seed_file = match &next.file {
+            Some(f) => Some(std::path::absolute(f)?),
+            None => None,
+        };
         s.next_seeds = Some(next);
         done.push(s);
         summary::write(&root, &done)?;

@@ -8,9 +8,10 @@
 //! complete) or a bad last line is cut off on open; a bad line before the last is an error.
 
 use super::{CurateError, Removal};
+use crate::linelog::ReplayError;
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// File name of the curation log inside the run directory.
@@ -35,11 +36,7 @@ impl CurationLog {
             path: path.clone(),
             message: e.to_string(),
         };
-        let (removals, good_len) = if path.exists() {
-            replay(&path)?
-        } else {
-            (Vec::new(), 0)
-        };
+        let (removals, good_len) = replay(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -116,41 +113,20 @@ pub fn read(path: &Path) -> Result<Vec<Removal>, CurateError> {
 
 /// The removals of the log at `path` and the byte length of its valid prefix.
 fn replay(path: &Path) -> Result<(Vec<Removal>, u64), CurateError> {
-    let io = |e: std::io::Error| CurateError::Log {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let file = File::open(path).map_err(io)?;
-    let file_len = file.metadata().map_err(io)?.len();
-    let mut removals = Vec::new();
-    let mut good_len = 0u64;
-    // A bad line is an error only if another line follows it (else it is a torn tail).
-    let mut pending: Option<CurateError> = None;
-    for (n, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.map_err(io)?;
-        if let Some(e) = pending.take() {
-            return Err(e);
-        }
-        if good_len + line.len() as u64 == file_len {
-            // No newline after it: a torn append, written again by this run.
-            break;
-        }
-        let parsed = std::str::from_utf8(&line)
+    let parse = |line: &[u8]| {
+        std::str::from_utf8(line)
             .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str::<Removal>(text).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(removal) => {
-                removals.push(removal);
-                good_len += line.len() as u64 + 1;
-            }
-            Err(message) => {
-                pending = Some(CurateError::LogLine {
-                    path: path.to_path_buf(),
-                    line: n + 1,
-                    message,
-                })
-            }
-        }
-    }
-    Ok((removals, good_len))
+            .and_then(|text| serde_json::from_str::<Removal>(text).map_err(|e| e.to_string()))
+    };
+    crate::linelog::replay(path, parse).map_err(|e| match e {
+        ReplayError::Io(e) => CurateError::Log {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+        ReplayError::Line { line, why } => CurateError::LogLine {
+            path: path.to_path_buf(),
+            line,
+            message: why,
+        },
+    })
 }

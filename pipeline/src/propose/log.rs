@@ -3,10 +3,11 @@
 //! line before the last is an error naming it.
 
 use crate::journal::{checked_json, checked_line};
+use crate::linelog::ReplayError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The file, in the output directory.
@@ -137,41 +138,25 @@ impl ProposalLog {
 
 /// The records and the byte length of the valid prefix (a missing file is empty).
 fn replay(path: &Path) -> Result<(Records, u64), LogError> {
-    let io = |source| LogError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((BTreeMap::new(), 0)),
-        Err(e) => return Err(io(e)),
-    };
-    let len = file.metadata().map_err(io)?.len();
-    let mut records = BTreeMap::new();
-    let mut good = 0u64;
-    let mut pending: Option<(usize, String)> = None;
-    for (n, line) in BufReader::new(file).split(b'\n').enumerate() {
-        let line = line.map_err(io)?;
-        if let Some((line, why)) = pending.take() {
-            return Err(LogError::Corrupt {
-                path: path.to_path_buf(),
-                line,
-                why,
-            });
-        }
-        let torn_tail = good + line.len() as u64 == len;
-        let parsed = checked_json(&line).and_then(|json| {
+    let parse = |line: &[u8]| {
+        checked_json(line).and_then(|json| {
             serde_json::from_str::<ProposalRecord>(json).map_err(|e| format!("bad record: {e}"))
-        });
-        match parsed {
-            Ok(r) if !torn_tail => {
-                records.insert((r.source.clone(), r.index), r);
-                good += line.len() as u64 + 1;
-            }
-            // The last line lacks its newline: the append never completed.
-            Ok(_) => {}
-            Err(why) => pending = Some((n + 1, why)),
-        }
-    }
+        })
+    };
+    let (records, good) = crate::linelog::replay(path, parse).map_err(|e| match e {
+        ReplayError::Io(source) => LogError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReplayError::Line { line, why } => LogError::Corrupt {
+            path: path.to_path_buf(),
+            line,
+            why,
+        },
+    })?;
+    let records = records
+        .into_iter()
+        .map(|r| ((r.source.clone(), r.index), r))
+        .collect();
     Ok((records, good))
 }

@@ -236,19 +236,22 @@ pub fn write(root: &Path, rounds: &[RoundSummary]) -> Result<(), RoundsError> {
     std::fs::rename(&tmp, &path).map_err(err)
 }
 
-/// The table `smelt rounds` prints.
+/// The table `smelt rounds` prints: per round, then per source and difficulty step.
 pub fn render_text(rounds: &[RoundSummary]) -> String {
     let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
     let mut out = String::from(
-        "round  samples  accepted  acceptance  proposals proven/logged (validity)  solved  in band\n",
+        "round  samples  accepted  (so far)  acceptance  proposals proven/logged (validity)  solved  in band\n",
     );
+    let mut so_far = 0;
     for r in rounds {
+        so_far += r.accepted;
         let _ = writeln!(
             out,
-            "{:>5}  {:>7}  {:>8}  {:>10}  {:>14}/{:<6} ({:>6})  {:>6}  {:>7}",
+            "{:>5}  {:>7}  {:>8}  {:>8}  {:>10}  {:>14}/{:<6} ({:>6})  {:>6}  {:>7}",
             r.round,
             r.samples,
             r.accepted,
+            so_far,
             pct(r.acceptance_rate),
             r.proposals.proven,
             r.proposals.logged,
@@ -256,18 +259,22 @@ pub fn render_text(rounds: &[RoundSummary]) -> String {
             r.proposals.solved,
             r.in_band.map_or("-".to_string(), |n| n.to_string()),
         );
+        let rates: Vec<String> = r
+            .sources
+            .iter()
+            .map(|(name, s)| format!("{name} {} of {}", pct(s.pass_rate), s.samples))
+            .collect();
+        let _ = writeln!(out, "       pass rates: {}", rates.join(", "));
         for s in &r.difficulty {
-            if s.action != "kept" || s.difficulty != s.next {
-                let _ = writeln!(
-                    out,
-                    "       {}: pass rate {} at difficulty {} → {} ({})",
-                    s.source,
-                    pct(s.pass_rate),
-                    s.difficulty,
-                    s.next,
-                    s.action
-                );
-            }
+            let _ = writeln!(
+                out,
+                "       {}: pass rate {} at difficulty {} → {} ({})",
+                s.source,
+                pct(s.pass_rate),
+                s.difficulty,
+                s.next,
+                s.action
+            );
         }
         if let Some(n) = &r.next_seeds {
             let _ = writeln!(
