@@ -5,13 +5,15 @@
 //! The quickstart pipeline (`pipelines/quickstart.toml`) on SmolLM2-135M-Instruct served by
 //! llama-server: "fixed" draws `BUDGET` samples of every problem; "rule" samples 4 at a time
 //! until 4 are accepted, the Wilson interval leaves the 0.2–0.8 band, or `BUDGET` attempts.
+//! `BENCH_ADAPTIVE_BUDGET` sets the budget (default 32: at 16 the never-solved stop fires only
+//! at the budget itself, so the rule cannot save there).
 
 use super::real_model::env_file;
 use super::{run_smelt, Res};
 use std::path::Path;
 
 /// Attempts per problem on both sides (the fixed n, and the rule's `max_attempts`).
-const BUDGET: u64 = 16;
+const DEFAULT_BUDGET: u64 = 32;
 
 pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
     let (Some(model), Some(server)) =
@@ -21,16 +23,24 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
         return Ok(());
     };
     let problems = n(16.0);
+    let budget = match std::env::var("BENCH_ADAPTIVE_BUDGET") {
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|&b| b >= 4)
+            .ok_or_else(|| format!("BENCH_ADAPTIVE_BUDGET={v}: expected a whole number ≥ 4"))?,
+        Err(_) => DEFAULT_BUDGET,
+    };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let quickstart = std::fs::read_to_string(repo.join("pipelines/quickstart.toml"))?;
-    println!("adaptive sampling: the quickstart on the default model, {problems} problems, at most {BUDGET} samples each:");
+    println!("adaptive sampling: the quickstart on the default model, {problems} problems, at most {budget} samples each:");
     let mut results = Vec::new();
     for (label, spp, rule) in [
-        ("fixed n", BUDGET, String::new()),
+        ("fixed n", budget, String::new()),
         (
             "rule",
             4,
-            format!("\n[adaptive]\nk = 4\nmax_attempts = {BUDGET}\n"),
+            format!("\n[adaptive]\nk = 4\nmax_attempts = {budget}\n"),
         ),
     ] {
         let dir = tmp.join(format!("adaptive-{}", label.replace(' ', "-")));
