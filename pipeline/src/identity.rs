@@ -89,6 +89,7 @@ pub fn run_identity(
                 // Asking for more proposals later adds problems without changing any.
                 if let Some(p) = o.get_mut("propose").and_then(|p| p.as_object_mut()) {
                     p.remove("count");
+                    content_not_place(config, p);
                 }
             }
             v
@@ -114,6 +115,69 @@ pub fn run_identity(
     }
 }
 
+/// The proposal prompt and example files count by their contents, not their paths: editing
+/// the prompt changes what is proposed, moving an output directory (and with it the accepted
+/// proposals `smelt rounds` hands on) does not. A file that cannot be read keeps its path; the
+/// run then fails on it with a message of its own.
+fn content_not_place(
+    config: &PipelineConfig,
+    propose: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    for key in ["template", "seed_file", "accepted_file"] {
+        let Some(path) = propose.get(key).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        if let Ok(bytes) = std::fs::read(config.resolve(std::path::Path::new(path))) {
+            let digest = hex::encode(&Sha256::digest(&bytes)[..16]);
+            propose.insert(key.into(), format!("sha256:{digest}").into());
+        }
+    }
+}
+
 fn hash(s: &str) -> String {
     hex::encode(&Sha256::digest(s.as_bytes())[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(dir: &Path, seed_file: &str) -> PipelineConfig {
+        let text = format!(
+            r#"
+[run]
+name = "id"
+[model]
+kind = "replay"
+path = "r.jsonl"
+[[sources]]
+name = "prop"
+type = "propose"
+template = "t.j2"
+[sources.propose]
+template = "p.j2"
+seed_file = "{seed_file}"
+[[verifiers]]
+type = "answer"
+"#
+        );
+        crate::config::load_str(&text, &dir.join("c.toml"), dir, &[]).unwrap()
+    }
+
+    #[test]
+    fn proposal_files_count_by_content_not_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("p.j2"), "Problem:").unwrap();
+        std::fs::write(d.join("a.jsonl"), "{}").unwrap();
+        std::fs::write(d.join("b.jsonl"), "{}").unwrap();
+        let id = |seed_file: &str| run_identity(&config(d, seed_file), &["t".into()], "m");
+        let a = id("a.jsonl");
+        assert_eq!(a, id("b.jsonl"), "same examples elsewhere: same run");
+        std::fs::write(d.join("b.jsonl"), "{\"x\": 1}").unwrap();
+        assert_ne!(a, id("b.jsonl"), "other examples: another run");
+        std::fs::write(d.join("p.j2"), "New problem:").unwrap();
+        assert_ne!(a, id("a.jsonl"), "another proposal prompt: another run");
+    }
 }

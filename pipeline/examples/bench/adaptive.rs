@@ -74,19 +74,42 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
         let tokens = c["completion_tokens"].as_f64().unwrap_or(0.0).max(1.0);
         let samples = c["samples"].as_f64().unwrap_or(0.0);
         let per_k = accepted / tokens * 1000.0;
+        let solved = solved_problems(&dir.join("out"))? as f64;
+        let solved_per_k = solved / tokens * 1000.0;
         println!(
-            "  {label:<8} {samples:>5} samples, {tokens:>7} completion tokens, {accepted:>4} accepted: {per_k:>6.2} accepted / 1k tokens"
+            "  {label:<8} {samples:>5} samples, {tokens:>7} completion tokens, {accepted:>4} accepted: {per_k:>6.2} accepted / 1k tokens; {solved:>3} problems with an accepted sample: {solved_per_k:>5.2} / 1k tokens"
         );
         if let Some(s) = report.get("sampling").filter(|s| !s.is_null()) {
             println!("           stopped: {}", s["by_stop"]);
         }
-        results.push(per_k);
+        results.push((per_k, solved_per_k));
     }
     if let [fixed, rule] = results[..] {
         println!(
-            "  ratio rule / fixed n: {:.2}  (accepted per token; > 1: the rule spends fewer tokens per accepted sample)\n",
-            rule / fixed.max(f64::MIN_POSITIVE)
+            "  ratio rule / fixed n: {:.2} accepted samples per token (> 1: fewer tokens per accepted sample), {:.2} solved problems per token (> 1: fewer tokens per problem that yields data)\n",
+            rule.0 / fixed.0.max(f64::MIN_POSITIVE),
+            rule.1 / fixed.1.max(f64::MIN_POSITIVE)
         );
     }
     Ok(())
+}
+
+/// Distinct problems with at least one accepted sample in the output `out`.
+fn solved_problems(out: &Path) -> Res<usize> {
+    use smelt::sources::dataset::{for_each_row, Cell};
+    let manifest = smelt::sink::manifest::Manifest::read(out)?;
+    let mut ids = std::collections::BTreeSet::new();
+    for shard in manifest.shards.iter().filter(|s| s.split == "accepted") {
+        for_each_row(
+            &out.join(&shard.path),
+            &["problem_id".to_string()],
+            |_, cells| {
+                if let Some(Cell::Str(id)) = cells("problem_id") {
+                    ids.insert(id);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(ids.len())
 }

@@ -176,7 +176,7 @@ pub fn main_with(registry: Registry) -> i32 {
             if is_broken_pipe(&e) {
                 return exit::OK;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             exit::FAILED
         }
     }
@@ -227,4 +227,46 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.with_target(false).try_init(),
     };
+}
+
+/// An error and its causes on one line, like `{:#}`, but a cause whose text the line already
+/// holds is not repeated (many errors name their source in their own message:
+/// `file.jsonl: No such file or directory`).
+pub(crate) fn describe(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod describe_tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Named {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_named_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Named {
+            path: "seeds.jsonl".into(),
+            source: io,
+        })
+        .context("round 2");
+        assert_eq!(
+            format!("{e:#}"),
+            "round 2: seeds.jsonl: no such file: no such file"
+        );
+        assert_eq!(super::describe(&e), "round 2: seeds.jsonl: no such file");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::describe(&plain), "outer: inner");
+    }
 }

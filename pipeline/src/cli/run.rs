@@ -236,7 +236,7 @@ pub fn execute(
     };
     let outcome = match outcome {
         Ok(o) => o,
-        Err(e) => Outcome::Failed(format!("{e:#}")),
+        Err(e) => Outcome::Failed(super::describe(&e)),
     };
     if let Some(c) = &curation {
         c.finish()?;

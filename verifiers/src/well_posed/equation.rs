@@ -3,8 +3,8 @@
 //! write this far more reliably than SMT-LIB; it is translated to SMT-LIB over the reals, so
 //! the same Z3 checks decide it.
 //!
-//! The syntax is deliberately narrow: decimal numbers (a currency sign before one is
-//! ignored), `answer`, `+ - * /` (also `×`, `÷`), a postfix `%` (hundredths), parentheses and
+//! The syntax is deliberately narrow: decimal numbers (thousands grouped by commas allowed, a
+//! currency sign before one ignored), `answer`, `+ - * /` (also `×`, `÷`), a postfix `%` (hundredths), parentheses and
 //! `=`. A chain `answer = 6 * 3 = 18` asserts every `=` of it, so a wrong result makes the
 //! statement unsatisfiable. Anything else (another name, juxtaposition such as `2answer` or
 //! `3 (4)`, a power, a unit word) is refused, never guessed at. Every divisor is asserted
@@ -110,10 +110,18 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
             }
             '0'..='9' | '.' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                // Digits, a decimal point, and thousands groups (`1,200`: a comma followed by
+                // exactly three digits).
+                let group = |i: usize| {
+                    chars.get(i) == Some(&',')
+                        && (1..=3).all(|k| chars.get(i + k).is_some_and(char::is_ascii_digit))
+                        && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
+                };
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || group(i))
+                {
                     i += 1;
                 }
-                let digits: String = chars[start..i].iter().collect();
+                let digits: String = chars[start..i].iter().filter(|c| **c != ',').collect();
                 let value = parse_number(&digits)
                     .map_err(|_| format!("`{digits}` is not a decimal number"))?;
                 push(&mut out, Tok::Num(value))?;
