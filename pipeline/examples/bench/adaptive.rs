@@ -74,7 +74,7 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
         let tokens = c["completion_tokens"].as_f64().unwrap_or(0.0).max(1.0);
         let samples = c["samples"].as_f64().unwrap_or(0.0);
         let per_k = accepted / tokens * 1000.0;
-        let solved = solved_problems(&dir.join("out"))? as f64;
+        let solved = smelt::rounds::summary::accepted_problem_ids(&dir.join("out"))?.len() as f64;
         let solved_per_k = solved / tokens * 1000.0;
         println!(
             "  {label:<8} {samples:>5} samples, {tokens:>7} completion tokens, {accepted:>4} accepted: {per_k:>6.2} accepted / 1k tokens; {solved:>3} problems with an accepted sample: {solved_per_k:>5.2} / 1k tokens"
@@ -92,24 +92,4 @@ pub fn section(bin: &Path, tmp: &Path, n: impl Fn(f64) -> u64) -> Res<()> {
         );
     }
     Ok(())
-}
-
-/// Distinct problems with at least one accepted sample in the output `out`.
-fn solved_problems(out: &Path) -> Res<usize> {
-    use smelt::sources::dataset::{for_each_row, Cell};
-    let manifest = smelt::sink::manifest::Manifest::read(out)?;
-    let mut ids = std::collections::BTreeSet::new();
-    for shard in manifest.shards.iter().filter(|s| s.split == "accepted") {
-        for_each_row(
-            &out.join(&shard.path),
-            &["problem_id".to_string()],
-            |_, cells| {
-                if let Some(Cell::Str(id)) = cells("problem_id") {
-                    ids.insert(id);
-                }
-                Ok(())
-            },
-        )?;
-    }
-    Ok(ids.len())
 }

@@ -179,7 +179,7 @@ pub fn read_round(
 }
 
 /// Problem ids with an accepted sample, from the committed accepted shards.
-fn accepted_problem_ids(dir: &Path) -> Result<BTreeSet<String>, RoundsError> {
+pub fn accepted_problem_ids(dir: &Path) -> Result<BTreeSet<String>, RoundsError> {
     let mut ids = BTreeSet::new();
     let Ok(manifest) = Manifest::read(dir) else {
         return Ok(ids);
