@@ -265,6 +265,14 @@ pub fn render_text(rounds: &[RoundSummary]) -> String {
             .map(|(name, s)| format!("{name} {} of {}", pct(s.pass_rate), s.samples))
             .collect();
         let _ = writeln!(out, "       pass rates: {}", rates.join(", "));
+        if !r.pass_rate_histogram.is_empty() {
+            let bins: Vec<String> = r.pass_rate_histogram.iter().map(u64::to_string).collect();
+            let _ = writeln!(
+                out,
+                "       problems by pass rate, in tenths from 0 to 1: {}",
+                bins.join(" ")
+            );
+        }
         for s in &r.difficulty {
             let _ = writeln!(
                 out,

@@ -100,3 +100,46 @@ fn seeds_grow_and_a_degenerate_round_keeps_the_earlier_ones() {
     let (next, pool) = seeds_after(dir.path(), &[], &[], &[], None).unwrap();
     assert!(pool.is_empty() && next.file.is_none());
 }
+
+#[test]
+fn the_table_shows_accepted_so_far_pass_rates_and_the_histogram() {
+    let round = |r: u32, accepted: u64, histogram: Vec<u64>| summary::RoundSummary {
+        round: r,
+        dir: format!("round-0{r}"),
+        seed: 7,
+        exit_code: 0,
+        samples: 100,
+        accepted,
+        acceptance_rate: Some(accepted as f64 / 100.0),
+        sources: [(
+            "arith".to_string(),
+            summary::SourceRound {
+                samples: 100,
+                accepted,
+                pass_rate: Some(accepted as f64 / 100.0),
+            },
+        )]
+        .into_iter()
+        .collect(),
+        proposals: Default::default(),
+        pass_rate_histogram: histogram,
+        in_band: Some(1),
+        difficulty: vec![adapt("arith", 0, Some(0.25), Band::default())],
+        next_seeds: None,
+    };
+    let text = summary::render_text(&[
+        round(1, 10, vec![3, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+        round(2, 25, Vec::new()),
+    ]);
+    assert!(text.contains(&format!("{:>8}  {:>8}", 25, 35)), "{text}");
+    assert!(text.contains("pass rates: arith 25.0% of 100"), "{text}");
+    assert!(
+        text.contains("problems by pass rate, in tenths from 0 to 1: 3 0 1 0 0 0 0 0 0 0"),
+        "{text}"
+    );
+    assert_eq!(text.matches("problems by pass rate").count(), 1, "{text}");
+    assert!(
+        text.contains("arith: pass rate 25.0% at difficulty 0 → 0 (kept)"),
+        "{text}"
+    );
+}
