@@ -226,7 +226,7 @@ fn rounds_carry_seeds_and_difficulty_and_resume() {
     );
     // The table: accepted so far grows by round; every source's pass rate.
     assert!(
-        log.contains("pass rates: lin 0.0% of 4, prop 50.0% of 4"),
+        log.contains("pass rates: lin 0.0% of 4 samples, prop 50.0% of 4 samples"),
         "{log}"
     );
     assert!(log.contains(&format!("{:>8}  {:>8}", 2, 4)), "{log}");

@@ -20,7 +20,17 @@ pub const FILE_NAME: &str = "rounds.json";
 pub struct SourceRound {
     pub samples: u64,
     pub accepted: u64,
+    /// The source's pass rate, what difficulty follows. With adaptive sampling, the mean of its
+    /// problems' pass rates: each problem counts once. (Pooling the samples would weight each
+    /// problem by its attempts, and the rule samples the problems it cannot solve longest: on
+    /// the default model the pooled rate is about half the mean.) Without it, accepted /
+    /// samples, which is then the same thing.
     pub pass_rate: Option<f64>,
+    /// Problems behind `pass_rate` when it is a mean over problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<u64>,
+    /// accepted / samples.
+    pub sample_acceptance: Option<f64>,
 }
 
 /// The proposals of one round.
@@ -93,11 +103,24 @@ pub fn read_round(
                     samples,
                     accepted,
                     pass_rate: rate(accepted, samples),
+                    problems: None,
+                    sample_acceptance: rate(accepted, samples),
                 },
             );
         }
     }
     let records = crate::adaptive::record::read(&dir.join(crate::adaptive::record::FILE_NAME))?;
+    for (name, s) in sources.iter_mut() {
+        let rates: Vec<f64> = records
+            .values()
+            .filter(|r| &r.source == name && r.attempts > 0)
+            .map(|r| r.pass_rate)
+            .collect();
+        if !rates.is_empty() {
+            s.pass_rate = Some(rates.iter().sum::<f64>() / rates.len() as f64);
+            s.problems = Some(rates.len() as u64);
+        }
+    }
     let (histogram, in_band) = if records.is_empty() {
         (Vec::new(), None)
     } else {
@@ -262,7 +285,15 @@ pub fn render_text(rounds: &[RoundSummary]) -> String {
         let rates: Vec<String> = r
             .sources
             .iter()
-            .map(|(name, s)| format!("{name} {} of {}", pct(s.pass_rate), s.samples))
+            .map(|(name, s)| match s.problems {
+                Some(n) => format!(
+                    "{name} {} over {n} problems ({} of {} samples)",
+                    pct(s.pass_rate),
+                    pct(s.sample_acceptance),
+                    s.samples
+                ),
+                None => format!("{name} {} of {} samples", pct(s.pass_rate), s.samples),
+            })
             .collect();
         let _ = writeln!(out, "       pass rates: {}", rates.join(", "));
         if !r.pass_rate_histogram.is_empty() {

@@ -117,6 +117,8 @@ fn the_table_shows_accepted_so_far_pass_rates_and_the_histogram() {
                 samples: 100,
                 accepted,
                 pass_rate: Some(accepted as f64 / 100.0),
+                problems: (r == 1).then_some(8),
+                sample_acceptance: Some(accepted as f64 / 100.0),
             },
         )]
         .into_iter()
@@ -132,7 +134,14 @@ fn the_table_shows_accepted_so_far_pass_rates_and_the_histogram() {
         round(2, 25, Vec::new()),
     ]);
     assert!(text.contains(&format!("{:>8}  {:>8}", 25, 35)), "{text}");
-    assert!(text.contains("pass rates: arith 25.0% of 100"), "{text}");
+    assert!(
+        text.contains("pass rates: arith 10.0% over 8 problems (10.0% of 100 samples)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pass rates: arith 25.0% of 100 samples"),
+        "{text}"
+    );
     assert!(
         text.contains("problems by pass rate, in tenths from 0 to 1: 3 0 1 0 0 0 0 0 0 0"),
         "{text}"
@@ -142,4 +151,44 @@ fn the_table_shows_accepted_so_far_pass_rates_and_the_histogram() {
         text.contains("arith: pass rate 25.0% at difficulty 0 → 0 (kept)"),
         "{text}"
     );
+}
+
+/// With adaptive records, a source's pass rate is the mean over its problems: pooling would
+/// weight the never-solved problem by its 16 attempts and report 4 / 20 = 20%.
+#[test]
+fn an_adaptive_rounds_pass_rate_counts_each_problem_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("report.json"),
+        r#"{"total": {"samples": 20, "accepted": 4,
+            "sources": {"arith": {"samples": 20, "accepted": 4}}}}"#,
+    )
+    .unwrap();
+    let record = |id: &str, accepted: u64, attempts: u64, stop: &str, placement: &str| {
+        serde_json::json!({
+            "problem_id": id, "source": "arith", "index": 0, "attempts": attempts,
+            "accepted": accepted, "pass_rate": accepted as f64 / attempts as f64,
+            "interval_lower": 0.0, "interval_upper": 1.0, "stop": stop, "placement": placement,
+        })
+        .to_string()
+    };
+    std::fs::write(
+        d.join(crate::adaptive::record::FILE_NAME),
+        format!(
+            "{}\n{}\n",
+            record("arith-0", 4, 4, "k_reached", "above"),
+            record("arith-1", 0, 16, "never_solved", "below")
+        ),
+    )
+    .unwrap();
+    let out = summary::read_round(d, 1, 7, 0).unwrap().summary;
+    let arith = &out.sources["arith"];
+    assert_eq!(arith.pass_rate, Some(0.5));
+    assert_eq!(arith.problems, Some(2));
+    assert_eq!(arith.sample_acceptance, Some(0.2));
+    assert_eq!(out.pass_rate_histogram, [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    // 0.5 is in the band: the difficulty stays (the pooled 0.2 would sit on its edge).
+    let step = adapt("arith", 1, arith.pass_rate, Band::default());
+    assert_eq!(step.action, "kept");
 }
